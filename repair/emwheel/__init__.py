@@ -1,0 +1,3 @@
+"""emwheel: inspect, repair and check Emscripten (Pyodide) wheels."""
+
+__version__ = "0.1.0"

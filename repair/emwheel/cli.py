@@ -1,0 +1,45 @@
+"""The `emwheel` command line: one module per command (``main_<command>.py``).
+
+Every error emwheel raises on purpose becomes one line on stderr and an exit code;
+tracebacks are for bugs only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import __version__, main_show
+from .errors import EmwheelError
+
+__all__ = ["EXIT_BAD_INPUT", "main"]
+
+EXIT_BAD_INPUT = 2
+
+_COMMANDS = (main_show,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="emwheel",
+        description="Inspect, repair and check Emscripten (Pyodide) wheels.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in _COMMANDS:
+        command.configure_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.execute(args)
+    except EmwheelError as e:
+        print(f"emwheel: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    return result

@@ -1,0 +1,45 @@
+"""`emwheel show`: what each module of a wheel is and where its libraries come from."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+HELP = "show the WebAssembly modules of wheels, folders or module files and what they need"
+
+
+def configure_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("show", help=HELP, description=HELP.capitalize() + ".")
+    parser.add_argument(
+        "paths", nargs="+", type=Path, metavar="WHEEL|DIRECTORY|MODULE", help="what to inspect"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print JSON (schema: docs/schemas/show.schema.json)"
+    )
+    parser.set_defaults(execute=execute)
+
+
+def execute(args: argparse.Namespace) -> int:
+    from .errors import EmwheelError
+    from .show import SourceReport, show
+    from .show_output import render_json, render_text
+
+    reports: list[SourceReport] = []
+    failed = False
+    for path in args.paths:
+        try:
+            reports.append(show(path))
+        except EmwheelError as e:
+            print(f"emwheel: error: {e}", file=sys.stderr)
+            failed = True
+    if args.json:
+        json.dump(render_json(reports), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        print("\n\n".join(render_text(report, color) for report in reports))
+    return 2 if failed else 0

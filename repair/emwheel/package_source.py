@@ -1,0 +1,205 @@
+"""The files of what `emwheel` is asked to look at: a wheel, an unpacked folder, one module.
+
+A wheel is read through an open ZipFile and never extracted. Every file gets the path it
+will have once installed, relative to site-packages: what Emscripten's loader sees.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import zipfile
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from packaging.tags import Tag
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+from .errors import InvalidInput
+
+__all__ = [
+    "DirectorySource",
+    "ModuleFileSource",
+    "PackageFile",
+    "PackageSource",
+    "WheelName",
+    "WheelSource",
+    "open_source",
+]
+
+
+@dataclass(frozen=True)
+class PackageFile:
+    archive_path: str  # as stored in the wheel, or relative to the folder given
+    install_path: str  # relative to site-packages once installed
+    size: int
+
+
+@dataclass(frozen=True)
+class WheelName:
+    distribution: str
+    version: str
+    build: str | None
+    tags: tuple[Tag, ...]
+
+
+def parse_wheel_name(path: Path) -> WheelName:
+    try:
+        name, version, build, tags = parse_wheel_filename(path.name)
+    except InvalidWheelFilename as e:
+        raise InvalidInput(f"{path}: not a valid wheel file name ({e})") from None
+    build_text = f"{build[0]}{build[1]}" if build else None
+    ordered = tuple(sorted(tags, key=lambda t: (t.interpreter, t.abi, t.platform)))
+    return WheelName(str(name), str(version), build_text, ordered)
+
+
+def install_path_of(archive_path: str) -> str:
+    """Where a wheel entry is installed, relative to site-packages.
+
+    ``<name>.data/purelib/`` and ``.../platlib/`` are unpacked into site-packages itself;
+    other ``.data`` folders (scripts, headers, data) land outside it and keep their path.
+    """
+    parts = archive_path.split("/")
+    if len(parts) > 2 and parts[0].endswith(".data") and parts[1] in ("purelib", "platlib"):
+        return "/".join(parts[2:])
+    return archive_path
+
+
+def check_entry_name(container: str, name: str) -> None:
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        raise InvalidInput(f"{container}: entry {name!r} has an absolute path")
+    if ".." in name.replace("\\", "/").split("/"):
+        raise InvalidInput(f"{container}: entry {name!r} points outside the archive ('..')")
+
+
+class PackageSource(ABC):
+    """A set of files to inspect; ``label`` names it in messages."""
+
+    kind: str  # "wheel", "directory" or "module"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.label = str(path)
+        self.wheel_name: WheelName | None = None
+
+    @property
+    @abstractmethod
+    def files(self) -> list[PackageFile]: ...
+
+    @abstractmethod
+    def open(self, file: PackageFile) -> IO[bytes]: ...
+
+    def describe(self, file: PackageFile) -> str:
+        """How a file is named in messages: ``wheel.whl!path/in/wheel.so``."""
+        return f"{self.label}!{file.archive_path}"
+
+    def read_prefix(self, file: PackageFile, size: int) -> bytes:
+        with self.open(file) as stream:
+            return stream.read(size)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> PackageSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class WheelSource(PackageSource):
+    kind = "wheel"
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.wheel_name = parse_wheel_name(path)
+        try:
+            self.zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError, EOFError) as e:
+            raise InvalidInput(f"{path}: not a readable zip archive ({e})") from None
+        infos = [info for info in self.zip.infolist() if not info.is_dir()]
+        for info in infos:
+            check_entry_name(str(path), info.filename)
+        self._files = [
+            PackageFile(info.filename, install_path_of(info.filename), info.file_size)
+            for info in infos
+        ]
+
+    @property
+    def files(self) -> list[PackageFile]:
+        return self._files
+
+    def open(self, file: PackageFile) -> IO[bytes]:
+        try:
+            return self.zip.open(file.archive_path)
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as e:
+            raise InvalidInput(f"{self.describe(file)}: cannot read entry ({e})") from None
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+class DirectorySource(PackageSource):
+    """An unpacked wheel or a site-packages-like folder; paths are relative to it."""
+
+    kind = "directory"
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        files = []
+        for root, dirs, names in os.walk(path):
+            dirs.sort()
+            for name in sorted(names):
+                full = Path(root, name)
+                if not full.is_file():
+                    continue
+                relative = full.relative_to(path).as_posix()
+                files.append(PackageFile(relative, install_path_of(relative), full.stat().st_size))
+        self._files = files
+
+    @property
+    def files(self) -> list[PackageFile]:
+        return self._files
+
+    def open(self, file: PackageFile) -> IO[bytes]:
+        return open(self.path / file.archive_path, "rb")
+
+    def describe(self, file: PackageFile) -> str:
+        return str(self.path / file.archive_path)
+
+
+class ModuleFileSource(PackageSource):
+    """A single module file, looked at on its own (it is its own install root)."""
+
+    kind = "module"
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self._files = [PackageFile(path.name, path.name, path.stat().st_size)]
+
+    @property
+    def files(self) -> list[PackageFile]:
+        return self._files
+
+    def open(self, file: PackageFile) -> IO[bytes]:
+        return open(self.path, "rb")
+
+    def describe(self, file: PackageFile) -> str:
+        return str(self.path)
+
+
+def open_source(path: Path) -> PackageSource:
+    """Open a wheel (``*.whl``), a folder or a module file, by what the path is."""
+    if path.is_dir():
+        return DirectorySource(path)
+    if not path.exists():
+        raise InvalidInput(f"{path}: no such file or directory")
+    if path.suffix == ".whl":
+        return WheelSource(path)
+    return ModuleFileSource(path)
+
+
+def normalize_install_path(path: str) -> str:
+    return posixpath.normpath(path)

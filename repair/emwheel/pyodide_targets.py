@@ -1,0 +1,96 @@
+"""What the Emscripten platform tags mean: which Pyodide releases, Python and Emscripten.
+
+Sources: Pyodide's release notes and the npm packages' pyodide-lock.json (see
+docs/show.md). The shared-library packages are those of each release's lock file with
+``package_type: shared_library``; the .so names they install come from their recipes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["PYODIDE_TARGETS", "PyodideTarget", "target_for_platform"]
+
+
+@dataclass(frozen=True)
+class PyodideTarget:
+    abi: str  # the platform tag without its "_wasm32" suffix
+    pyodide_versions: str
+    python: str  # major.minor
+    emscripten: str
+    platform_tags: tuple[str, ...]
+    # .so name -> Pyodide package that installs it into /usr/lib (on LD_LIBRARY_PATH)
+    shared_libraries: dict[str, str]
+
+
+def _libraries(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    return {so_name: package for package, names in table.items() for so_name in names}
+
+
+# Shared-library packages of Pyodide 314.0.7's pyodide-lock.json, with the files each puts
+# into /usr/lib (from their recipes). 0.28/0.29 ship the same set of library packages.
+_SHARED_LIBRARY_PACKAGES: dict[str, tuple[str, ...]] = {
+    "libblis": ("libblis.so",),
+    "libcrc32c": ("libcrc32c.so",),
+    "libgdal": ("libgdal.so",),
+    "libgeos": ("libgeos.so", "libgeos_c.so"),
+    "libhdf5": ("libhdf5.so", "libhdf5_hl.so"),
+    "libheif": ("libheif.so", "libde265.so"),
+    "libngspice": ("libngspice.so",),
+    "libopenblas": ("libopenblas.so",),
+    "libproj": ("libproj.so",),
+    "libsuitesparse": (
+        "libamd.so",
+        "libbtf.so",
+        "libcamd.so",
+        "libccolamd.so",
+        "libcholmod.so",
+        "libcolamd.so",
+        "libklu.so",
+        "libldl.so",
+        "libspqr.so",
+        "libsuitesparseconfig.so",
+        "libumfpack.so",
+    ),
+    "libtaglib": ("libtag.so", "libtag_c.so"),
+}
+
+PYODIDE_TARGETS: tuple[PyodideTarget, ...] = (
+    PyodideTarget(
+        abi="pyemscripten_2026_0",
+        pyodide_versions="314.x",
+        python="3.14",
+        emscripten="5.0.3",
+        platform_tags=("pyemscripten_2026_0_wasm32", "pyodide_2026_0_wasm32"),
+        shared_libraries=_libraries(_SHARED_LIBRARY_PACKAGES),
+    ),
+    PyodideTarget(
+        abi="pyemscripten_2025_0",
+        pyodide_versions="0.28.x, 0.29.x",
+        python="3.13",
+        emscripten="4.0.9",
+        platform_tags=("pyemscripten_2025_0_wasm32", "pyodide_2025_0_wasm32"),
+        shared_libraries=_libraries(_SHARED_LIBRARY_PACKAGES),
+    ),
+    PyodideTarget(
+        abi="pyemscripten_2024_0",
+        pyodide_versions="0.27.x",
+        python="3.12",
+        emscripten="3.1.58",
+        platform_tags=(
+            "pyemscripten_2024_0_wasm32",
+            "pyodide_2024_0_wasm32",
+            "emscripten_3_1_58_wasm32",
+        ),
+        shared_libraries={},
+    ),
+)
+
+DEFAULT_TARGET = PYODIDE_TARGETS[0]
+
+
+def target_for_platform(platform_tag: str) -> PyodideTarget | None:
+    for target in PYODIDE_TARGETS:
+        if platform_tag in target.platform_tags:
+            return target
+    return None

@@ -1,0 +1,219 @@
+"""`emwheel show`: what every module of a wheel is, and what it needs.
+
+The report is built from each module's first sections only (dylink, imports, exports),
+read from the zip stream; code and data sections are never decompressed.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InvalidInput, WasmFormatError
+from .file_formats import PREFIX_SIZE, detect_format, looks_like_library
+from .library_resolution import LibraryIndex, NeededLibrary, Resolution, resolve_needed
+from .package_source import PackageFile, PackageSource, WheelName, open_source
+from .pyodide_targets import DEFAULT_TARGET, PyodideTarget, target_for_platform
+from .wasm_module import ModuleSummary, scan_module_stream
+
+__all__ = ["Finding", "ModuleReport", "SourceReport", "show"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # "error" (will not load as is) or "warning"
+    code: str
+    message: str
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class ModuleReport:
+    path: str  # install path, relative to site-packages
+    archive_path: str
+    size: int
+    format: str  # "wasm", or what the file is instead ("elf", "text", ...)
+    kind: str | None = None  # "extension" or "shared" for wasm modules
+    side_module: bool = False  # has a dylink section (can be dlopened)
+    needed: tuple[NeededLibrary, ...] = ()
+    runtime_path: tuple[str, ...] = ()
+    import_count: int = 0
+    export_count: int = 0
+    dylink_problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    source: str
+    source_kind: str  # "wheel", "directory" or "module"
+    wheel: WheelName | None
+    targets: tuple[PyodideTarget, ...]  # the Pyodide ABIs the wheel's tags name
+    modules: tuple[ModuleReport, ...]
+    findings: tuple[Finding, ...] = field(default=())
+
+    @property
+    def wasm_modules(self) -> tuple[ModuleReport, ...]:
+        return tuple(m for m in self.modules if m.format == "wasm")
+
+
+def show(path: Path) -> SourceReport:
+    """Inspect a wheel, a folder or a module file; raise InvalidInput if it is unreadable."""
+    with open_source(path) as source:
+        return _report(source)
+
+
+def _report(source: PackageSource) -> SourceReport:
+    targets = _targets_of(source.wheel_name)
+    target = targets[0] if targets else DEFAULT_TARGET
+    index = LibraryIndex(f.install_path for f in source.files)
+    modules: list[ModuleReport] = []
+    for file in source.files:
+        if file.size == 0:
+            continue
+        fmt = detect_format(source.read_prefix(file, PREFIX_SIZE))
+        if fmt == "wasm":
+            summary = _scan(source, file)
+            modules.append(_module_report(file, summary, index, target))
+        elif looks_like_library(file.install_path):
+            modules.append(ModuleReport(file.install_path, file.archive_path, file.size, fmt))
+    findings = _findings(source, modules, targets)
+    return SourceReport(
+        source.label, source.kind, source.wheel_name, targets, tuple(modules), findings
+    )
+
+
+def _targets_of(wheel: WheelName | None) -> tuple[PyodideTarget, ...]:
+    if wheel is None:
+        return ()
+    found = []
+    for tag in wheel.tags:
+        target = target_for_platform(tag.platform)
+        if target is not None and target not in found:
+            found.append(target)
+    return tuple(found)
+
+
+def _scan(source: PackageSource, file: PackageFile) -> ModuleSummary:
+    try:
+        with source.open(file) as stream:
+            return scan_module_stream(stream, file.size)
+    except WasmFormatError as e:
+        raise WasmFormatError(f"{source.describe(file)}: {e}") from None
+    except (OSError, EOFError) as e:  # a zip entry whose data is cut short or corrupt
+        raise InvalidInput(f"{source.describe(file)}: cannot read entry ({e})") from None
+
+
+def extension_init_names(install_path: str) -> tuple[str, ...]:
+    """The PyInit_ symbols CPython would look for when importing this file as a module."""
+    base = posixpath.basename(install_path).split(".", 1)[0]
+    names = [f"PyInit_{base}"]
+    if base == "__init__":  # a package implemented as an extension module
+        parent = posixpath.basename(posixpath.dirname(install_path))
+        if parent:
+            names.insert(0, f"PyInit_{parent}")
+    return tuple(names)
+
+
+def _module_report(
+    file: PackageFile, summary: ModuleSummary, index: LibraryIndex, target: PyodideTarget
+) -> ModuleReport:
+    export_names = {e.name for e in summary.exports}
+    is_extension = any(name in export_names for name in extension_init_names(file.install_path))
+    dylink = summary.dylink
+    needed: tuple[NeededLibrary, ...] = ()
+    runtime_path: tuple[str, ...] = ()
+    if dylink is not None:
+        runtime_path = dylink.runtime_path
+        needed = tuple(
+            resolve_needed(
+                name, file.install_path, runtime_path, index, target.shared_libraries
+            )
+            for name in dylink.needed
+        )
+    return ModuleReport(
+        path=file.install_path,
+        archive_path=file.archive_path,
+        size=file.size,
+        format="wasm",
+        kind="extension" if is_extension else "shared",
+        side_module=dylink is not None,
+        needed=needed,
+        runtime_path=runtime_path,
+        import_count=len(summary.imports),
+        export_count=len(summary.exports),
+        dylink_problems=dylink.problems if dylink is not None else (),
+    )
+
+
+def _findings(
+    source: PackageSource, modules: list[ModuleReport], targets: tuple[PyodideTarget, ...]
+) -> tuple[Finding, ...]:
+    findings: list[Finding] = []
+    wasm = [m for m in modules if m.format == "wasm"]
+    wheel = source.wheel_name
+    if wheel is not None and wasm:
+        if any(tag.platform == "any" for tag in wheel.tags):
+            findings.append(
+                Finding(
+                    "warning",
+                    "wasm-in-pure-wheel",
+                    "the wheel is tagged for any platform but holds WebAssembly modules: "
+                    "installers elsewhere will take it, and no Pyodide ABI is promised",
+                )
+            )
+        elif not targets:
+            platforms = ", ".join(sorted({t.platform for t in wheel.tags}))
+            findings.append(
+                Finding(
+                    "warning",
+                    "unknown-platform",
+                    f"no known Pyodide release matches the platform tag ({platforms})",
+                )
+            )
+    for module in modules:
+        if module.format != "wasm":
+            if module.format != "wasm":
+                findings.append(
+                    Finding(
+                        "warning",
+                        "not-wasm",
+                        f"named like a library but is not WebAssembly ({module.format})",
+                        module.path,
+                    )
+                )
+            continue
+        if not module.side_module:
+            findings.append(
+                Finding(
+                    "warning",
+                    "not-a-side-module",
+                    "no dylink.0 section: Pyodide cannot dlopen this module",
+                    module.path,
+                )
+            )
+        for problem in module.dylink_problems:
+            findings.append(
+                Finding("warning", "malformed-dylink", f"dylink.0 {problem}", module.path)
+            )
+        for lib in module.needed:
+            if lib.resolution is Resolution.MISSING:
+                findings.append(
+                    Finding(
+                        "error",
+                        "missing-library",
+                        f"needs {lib.name}, which is neither in the wheel nor in Pyodide",
+                        module.path,
+                    )
+                )
+            elif lib.resolution is Resolution.NAME_ONLY:
+                findings.append(
+                    Finding(
+                        "error",
+                        "library-not-on-path",
+                        f"needs {lib.name}, which is in the wheel ({', '.join(lib.candidates)}) "
+                        "but on no RUNTIME_PATH entry: stock Pyodide will not find it",
+                        module.path,
+                    )
+                )
+    return tuple(findings)

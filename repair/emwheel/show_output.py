@@ -1,0 +1,176 @@
+"""Rendering `emwheel show` reports: an aligned terminal table, or JSON (schema version 1).
+
+The JSON layout is documented in docs/show.md and pinned by docs/schemas/show.schema.json.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import __version__
+from .library_resolution import NeededLibrary, Resolution
+from .show import ModuleReport, SourceReport
+
+__all__ = ["SHOW_SCHEMA_VERSION", "render_json", "render_text"]
+
+SHOW_SCHEMA_VERSION = 1
+
+
+def render_json(reports: list[SourceReport]) -> dict[str, Any]:
+    return {
+        "schema": "emwheel-show",
+        "schema_version": SHOW_SCHEMA_VERSION,
+        "emwheel_version": __version__,
+        "reports": [_report_json(r) for r in reports],
+    }
+
+
+def _report_json(report: SourceReport) -> dict[str, Any]:
+    wheel = report.wheel
+    return {
+        "source": report.source,
+        "source_kind": report.source_kind,
+        "wheel": None
+        if wheel is None
+        else {
+            "distribution": wheel.distribution,
+            "version": wheel.version,
+            "build": wheel.build,
+            "tags": [str(tag) for tag in wheel.tags],
+        },
+        "targets": [
+            {
+                "abi": t.abi,
+                "pyodide_versions": t.pyodide_versions,
+                "python": t.python,
+                "emscripten": t.emscripten,
+            }
+            for t in report.targets
+        ],
+        "summary": _summary(report),
+        "modules": [_module_json(m) for m in report.modules],
+        "findings": [
+            {"severity": f.severity, "code": f.code, "message": f.message, "path": f.path}
+            for f in report.findings
+        ],
+    }
+
+
+def _summary(report: SourceReport) -> dict[str, int]:
+    wasm = report.wasm_modules
+    return {
+        "wasm_modules": len(wasm),
+        "extensions": sum(m.kind == "extension" for m in wasm),
+        "shared_libraries": sum(m.kind == "shared" for m in wasm),
+        "errors": sum(f.severity == "error" for f in report.findings),
+        "warnings": sum(f.severity == "warning" for f in report.findings),
+    }
+
+
+def _module_json(module: ModuleReport) -> dict[str, Any]:
+    return {
+        "path": module.path,
+        "archive_path": module.archive_path,
+        "size": module.size,
+        "format": module.format,
+        "kind": module.kind,
+        "side_module": module.side_module,
+        "runtime_path": list(module.runtime_path),
+        "needed": [_needed_json(lib) for lib in module.needed],
+        "imports": module.import_count,
+        "exports": module.export_count,
+        "dylink_problems": list(module.dylink_problems),
+    }
+
+
+def _needed_json(lib: NeededLibrary) -> dict[str, Any]:
+    return {
+        "name": lib.name,
+        "resolution": str(lib.resolution),
+        "path": lib.path,
+        "provider": lib.provider,
+        "candidates": list(lib.candidates),
+    }
+
+
+# -- text -----------------------------------------------------------------------------------
+
+_RED = "\033[1;31m"
+_YELLOW = "\033[33m"
+_RESET = "\033[0m"
+
+
+def _format_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def _describe_needed(lib: NeededLibrary) -> tuple[str, bool]:
+    """The text for one NEEDED entry, and whether it is a problem."""
+    match lib.resolution:
+        case Resolution.RUNTIME_PATH:
+            return f"{lib.name} -> {lib.path} (RUNTIME_PATH)", False
+        case Resolution.LIBRARY_PATH:
+            return f"{lib.name} -> {lib.path} (site-packages)", False
+        case Resolution.PYODIDE:
+            return f"{lib.name} -> Pyodide package {lib.provider}", False
+        case Resolution.NAME_ONLY:
+            where = ", ".join(lib.candidates)
+            return f"{lib.name} -> NOT ON PATH (in wheel: {where})", True
+        case Resolution.MISSING:
+            return f"{lib.name} -> MISSING", True
+    raise AssertionError(lib.resolution)
+
+
+def render_text(report: SourceReport, color: bool = False) -> str:
+    def paint(text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if color else text
+
+    lines = [report.source]
+    if report.wheel is not None:
+        tags = ", ".join(str(t) for t in report.wheel.tags)
+        lines.append(f"  tags:    {tags}")
+        if report.targets:
+            for t in report.targets:
+                lines.append(
+                    f"  target:  Pyodide {t.pyodide_versions} "
+                    f"(Python {t.python}, Emscripten {t.emscripten}, ABI {t.abi})"
+                )
+        else:
+            lines.append("  target:  no Pyodide release matches these tags")
+    summary = _summary(report)
+    lines.append(
+        f"  modules: {summary['wasm_modules']} WebAssembly "
+        f"({summary['extensions']} extension, {summary['shared_libraries']} shared library)"
+    )
+    lines.append("")
+    rows = [("PATH", "SIZE", "KIND", "NEEDED")]
+    flagged_rows: set[int] = set()
+    for module in report.modules:
+        kind = module.kind if module.format == "wasm" else f"not wasm ({module.format})"
+        needs = [_describe_needed(lib) for lib in module.needed] or [("-", False)]
+        first = True
+        for text, bad in needs:
+            if bad:
+                flagged_rows.add(len(rows))
+            if first:
+                rows.append((module.path, _format_size(module.size), kind or "", text))
+                first = False
+            else:
+                rows.append(("", "", "", text))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for number, row in enumerate(rows):
+        text = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3]))
+        needed = paint(row[3], _RED) if number in flagged_rows else row[3]
+        lines.append(f"  {text}  {needed}".rstrip())
+    if report.findings:
+        lines.append("")
+        for f in report.findings:
+            where = f"{f.path}: " if f.path else ""
+            label = paint(f.severity.upper(), _RED if f.severity == "error" else _YELLOW)
+            lines.append(f"  {label}: {where}{f.message}")
+    return "\n".join(lines)
