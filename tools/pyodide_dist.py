@@ -247,7 +247,7 @@ def fetch_npm_package(version: str, dest: Path, work: Path) -> None:
         if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4
             tar.extractall(unpacked, filter="data")
         else:
-            tar.extractall(unpacked)  # noqa: S202 (npm registry tarball)
+            tar.extractall(unpacked)  # tarball from the npm registry
     package = unpacked / "package"
     meta = json.loads((package / "package.json").read_text())
     if meta.get("version") != version:

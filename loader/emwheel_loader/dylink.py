@@ -14,9 +14,10 @@ This module is pure Python with no dependencies: the runtime loader uses it insi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
+from typing import Any
 
 from .binary_reader import BinaryReader, ByteStream, encode_name, encode_uleb128, read_uleb128_from
 from .errors import WasmFormatError
@@ -154,30 +155,28 @@ def parse_dylink_body(name: str, body: bytes | memoryview) -> DylinkSection:
         return _parse_legacy(bytes(body))
     if name != DYLINK_SECTION_NAME:
         raise ValueError(f"not a dylink section name: {name!r}")
-    subsections = _split_subsections(bytes(body))
-    values: dict[int, list[object]] = {}
-    mem_info: MemInfo | None = None
+    # Like Emscripten, take the values of repeated subsections one after the other.
+    values: dict[int, list[Any]] = {t: [] for t in DylinkSubsectionType}
     decoded: list[DylinkSubsection] = []
-    for sub in subsections:
-        if sub.problem is None and sub.type in _DECODERS:
+    for sub in _split_subsections(bytes(body)):
+        decoder = _DECODERS.get(sub.type)
+        if sub.problem is None and decoder is not None:
             try:
-                items, problem = _DECODERS[sub.type](sub.payload)
+                items, problem = decoder(sub.payload)
             except WasmFormatError as e:
                 items, problem = [], str(e)
             if problem:
                 sub = replace(sub, problem=problem)
-            if sub.type == DylinkSubsectionType.MEM_INFO:
-                mem_info = items[0] if items else None  # type: ignore[assignment]
-            else:
-                values.setdefault(sub.type, []).extend(items)
+            values[sub.type].extend(items)
         decoded.append(sub)
+    mem_info = values[DylinkSubsectionType.MEM_INFO]
     return DylinkSection(
         name=name,
-        mem_info=mem_info,
-        needed=tuple(values.get(DylinkSubsectionType.NEEDED, ())),  # type: ignore[arg-type]
-        runtime_path=tuple(values.get(DylinkSubsectionType.RUNTIME_PATH, ())),  # type: ignore[arg-type]
-        export_info=tuple(values.get(DylinkSubsectionType.EXPORT_INFO, ())),  # type: ignore[arg-type]
-        import_info=tuple(values.get(DylinkSubsectionType.IMPORT_INFO, ())),  # type: ignore[arg-type]
+        mem_info=mem_info[0] if mem_info else None,
+        needed=tuple(values[DylinkSubsectionType.NEEDED]),
+        runtime_path=tuple(values[DylinkSubsectionType.RUNTIME_PATH]),
+        export_info=tuple(values[DylinkSubsectionType.EXPORT_INFO]),
+        import_info=tuple(values[DylinkSubsectionType.IMPORT_INFO]),
         subsections=tuple(decoded),
     )
 
@@ -232,28 +231,31 @@ def _split_subsections(body: bytes) -> list[DylinkSubsection]:
     return result
 
 
-def _decode_mem_info(payload: bytes) -> tuple[list[object], str | None]:
+_Decoded = tuple[list[Any], str | None]  # the values, and a problem if not decoded exactly
+
+
+def _decode_mem_info(payload: bytes) -> _Decoded:
     reader = BinaryReader(payload)
     info = MemInfo(reader.uleb(), reader.uleb(), reader.uleb(), reader.uleb())
     return [info], _trailing(reader)
 
 
-def _decode_string_list(payload: bytes) -> tuple[list[object], str | None]:
+def _decode_string_list(payload: bytes) -> _Decoded:
     reader = BinaryReader(payload)
     count = reader.uleb()
-    items: list[object] = [reader.name() for _ in range(count)]
+    items = [reader.name() for _ in range(count)]
     return items, _trailing(reader)
 
 
-def _decode_export_info(payload: bytes) -> tuple[list[object], str | None]:
+def _decode_export_info(payload: bytes) -> _Decoded:
     return _decode_counted(payload, lambda r: ExportInfo(r.name(), r.uleb()))
 
 
-def _decode_import_info(payload: bytes) -> tuple[list[object], str | None]:
+def _decode_import_info(payload: bytes) -> _Decoded:
     return _decode_counted(payload, lambda r: ImportInfo(r.name(), r.name(), r.uleb()))
 
 
-def _decode_counted(payload: bytes, read_one: object) -> tuple[list[object], str | None]:
+def _decode_counted(payload: bytes, read_one: Callable[[BinaryReader], Any]) -> _Decoded:
     """Decode ``count`` entries; if bytes remain, decode on and report the real number.
 
     Some tools (auditwheel-emscripten 0.3.0) write IMPORT_INFO with a count that is the
@@ -262,13 +264,13 @@ def _decode_counted(payload: bytes, read_one: object) -> tuple[list[object], str
     """
     reader = BinaryReader(payload)
     count = reader.uleb()
-    items: list[object] = [read_one(reader) for _ in range(count)]  # type: ignore[operator]
+    items = [read_one(reader) for _ in range(count)]
     if reader.at_end:
         return items, None
     extra_start = reader.pos
     try:
         while not reader.at_end:
-            items.append(read_one(reader))  # type: ignore[operator]
+            items.append(read_one(reader))
     except WasmFormatError:
         return items[:count], f"{len(payload) - extra_start} bytes after the {count} entries"
     noun = "entry" if count == 1 else "entries"
@@ -279,7 +281,7 @@ def _trailing(reader: BinaryReader) -> str | None:
     return None if reader.at_end else f"{reader.remaining} unexpected bytes at the end"
 
 
-_DECODERS = {
+_DECODERS: dict[int, Callable[[bytes], _Decoded]] = {
     DylinkSubsectionType.MEM_INFO: _decode_mem_info,
     DylinkSubsectionType.NEEDED: _decode_string_list,
     DylinkSubsectionType.EXPORT_INFO: _decode_export_info,
@@ -332,19 +334,19 @@ def _replace_string_list(
     The new subsection takes the place of the first old one; if there was none, it goes
     before the first subsection of a higher known type, keeping the conventional order.
     """
-    new = _encode_subsection(sub_type, _encode_string_list(items)) if items else None
+    new = [_encode_subsection(sub_type, _encode_string_list(items))] if items else []
     result: list[DylinkSubsection] = []
-    placed = new is None
+    placed = False
     for sub in subsections:
         if sub.type == sub_type:
             if not placed:
-                result.append(new)  # type: ignore[arg-type]
+                result.extend(new)
                 placed = True
             continue
         if not placed and sub.type in _DECODERS and sub.type > sub_type:
-            result.append(new)  # type: ignore[arg-type]
+            result.extend(new)
             placed = True
         result.append(sub)
     if not placed:
-        result.append(new)  # type: ignore[arg-type]
+        result.extend(new)
     return tuple(result)

@@ -1,9 +1,10 @@
 """Where a NEEDED library name resolves once a wheel is installed in Pyodide.
 
-Emscripten's loader (``libdylink.js``) looks a NEEDED name up in this order: absolute names
-as they are; then each folder of LD_LIBRARY_PATH, which Pyodide sets to
-``/usr/lib:<site-packages>``; then each entry of the needing module's own RUNTIME_PATH, with
-a leading ``$ORIGIN`` replaced by the module's folder. ``/usr/lib`` holds the libraries of
+Emscripten's loader (``libdylink.js`` and ``_emscripten_find_dylib`` in ``dynlink.c``) takes
+a name containing ``/`` as a path and searches nothing for it. Any other name is looked up
+in each folder of LD_LIBRARY_PATH, which Pyodide sets to ``/usr/lib:<site-packages>``,
+then in each entry of the needing module's own RUNTIME_PATH (never its parent's), with a
+leading ``$ORIGIN`` replaced by the module's folder. ``/usr/lib`` holds the libraries of
 Pyodide's shared-library packages once they are loaded. A library that is in the wheel but
 on none of these paths is only found by a loader that knows where it is (emwheel's).
 """
@@ -75,11 +76,12 @@ def resolve_needed(
     index: LibraryIndex,
     pyodide_libraries: Mapping[str, str],
 ) -> NeededLibrary:
-    if "/" not in name:
-        if name in pyodide_libraries:
-            return NeededLibrary(name, Resolution.PYODIDE, provider=pyodide_libraries[name])
-        if name in index.paths:
-            return NeededLibrary(name, Resolution.LIBRARY_PATH, path=name)
+    if "/" in name:
+        return _not_on_a_path(name, index)
+    if name in pyodide_libraries:
+        return NeededLibrary(name, Resolution.PYODIDE, provider=pyodide_libraries[name])
+    if name in index.paths:
+        return NeededLibrary(name, Resolution.LIBRARY_PATH, path=name)
     for entry in runtime_path:
         folder = expand_runtime_path(entry, module_path)
         if folder is None:
@@ -87,6 +89,10 @@ def resolve_needed(
         candidate = posixpath.normpath(posixpath.join(folder, name))
         if candidate in index.paths:
             return NeededLibrary(name, Resolution.RUNTIME_PATH, path=candidate)
+    return _not_on_a_path(name, index)
+
+
+def _not_on_a_path(name: str, index: LibraryIndex) -> NeededLibrary:
     candidates = index.by_name.get(posixpath.basename(name), ())
     if candidates:
         return NeededLibrary(name, Resolution.NAME_ONLY, candidates=candidates)

@@ -99,7 +99,7 @@ class PackageSource(ABC):
         with self.open(file) as stream:
             return stream.read(size)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - only sources holding a file handle override it
         pass
 
     def __enter__(self) -> PackageSource:

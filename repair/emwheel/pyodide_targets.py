@@ -30,27 +30,25 @@ def _libraries(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
 # Shared-library packages of Pyodide 314.0.7's pyodide-lock.json, with the files each puts
 # into /usr/lib (from their recipes). 0.28/0.29 ship the same set of library packages.
 _SHARED_LIBRARY_PACKAGES: dict[str, tuple[str, ...]] = {
+    # package: files it unpacks into /usr/lib, from pyodide-recipes packages/<name>/meta.yaml
     "libblis": ("libblis.so",),
     "libcrc32c": ("libcrc32c.so",),
     "libgdal": ("libgdal.so",),
-    "libgeos": ("libgeos.so", "libgeos_c.so"),
-    "libhdf5": ("libhdf5.so", "libhdf5_hl.so"),
-    "libheif": ("libheif.so", "libde265.so"),
+    "libgeos": ("libgeos.so", "libgeos_c.so"),  # the recipe copies libgeos*
+    "libhdf5": ("libhdf5.so", "libhdf5_hl.so"),  # the recipe copies libhdf*
+    "libheif": ("libheif.so",),
     "libngspice": ("libngspice.so",),
     "libopenblas": ("libopenblas.so",),
-    "libproj": ("libproj.so",),
+    "libproj": (),  # its recipe puts no library into the package; pyproj vendors its own
     "libsuitesparse": (
+        "libsuitesparseconfig.so",
         "libamd.so",
-        "libbtf.so",
         "libcamd.so",
         "libccolamd.so",
-        "libcholmod.so",
         "libcolamd.so",
-        "libklu.so",
-        "libldl.so",
+        "libmetis.so",
+        "libcholmod.so",
         "libspqr.so",
-        "libsuitesparseconfig.so",
-        "libumfpack.so",
     ),
     "libtaglib": ("libtag.so", "libtag_c.so"),
 }

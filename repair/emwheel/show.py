@@ -10,6 +10,8 @@ import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from emwheel_loader.dylink import LEGACY_DYLINK_SECTION_NAME
+
 from .errors import InvalidInput, WasmFormatError
 from .file_formats import PREFIX_SIZE, detect_format, looks_like_library
 from .library_resolution import LibraryIndex, NeededLibrary, Resolution, resolve_needed
@@ -36,6 +38,7 @@ class ModuleReport:
     format: str  # "wasm", or what the file is instead ("elf", "text", ...)
     kind: str | None = None  # "extension" or "shared" for wasm modules
     side_module: bool = False  # has a dylink section (can be dlopened)
+    dylink_section: str | None = None  # "dylink.0", or "dylink" (legacy)
     needed: tuple[NeededLibrary, ...] = ()
     runtime_path: tuple[str, ...] = ()
     import_count: int = 0
@@ -126,9 +129,7 @@ def _module_report(
     if dylink is not None:
         runtime_path = dylink.runtime_path
         needed = tuple(
-            resolve_needed(
-                name, file.install_path, runtime_path, index, target.shared_libraries
-            )
+            resolve_needed(name, file.install_path, runtime_path, index, target.shared_libraries)
             for name in dylink.needed
         )
     return ModuleReport(
@@ -138,6 +139,7 @@ def _module_report(
         format="wasm",
         kind="extension" if is_extension else "shared",
         side_module=dylink is not None,
+        dylink_section=dylink.name if dylink is not None else None,
         needed=needed,
         runtime_path=runtime_path,
         import_count=len(summary.imports),
@@ -173,15 +175,14 @@ def _findings(
             )
     for module in modules:
         if module.format != "wasm":
-            if module.format != "wasm":
-                findings.append(
-                    Finding(
-                        "warning",
-                        "not-wasm",
-                        f"named like a library but is not WebAssembly ({module.format})",
-                        module.path,
-                    )
+            findings.append(
+                Finding(
+                    "warning",
+                    "not-wasm",
+                    f"named like a library but is not WebAssembly ({module.format})",
+                    module.path,
                 )
+            )
             continue
         if not module.side_module:
             findings.append(
@@ -189,6 +190,16 @@ def _findings(
                     "warning",
                     "not-a-side-module",
                     "no dylink.0 section: Pyodide cannot dlopen this module",
+                    module.path,
+                )
+            )
+        if module.dylink_section == LEGACY_DYLINK_SECTION_NAME:
+            findings.append(
+                Finding(
+                    "error",
+                    "legacy-dylink",
+                    "legacy 'dylink' section: Emscripten >= 4.0.5 (Pyodide >= 0.28) "
+                    "only loads modules with a 'dylink.0' section",
                     module.path,
                 )
             )

@@ -75,6 +75,7 @@ def _module_json(module: ModuleReport) -> dict[str, Any]:
         "format": module.format,
         "kind": module.kind,
         "side_module": module.side_module,
+        "dylink_section": module.dylink_section,
         "runtime_path": list(module.runtime_path),
         "needed": [_needed_json(lib) for lib in module.needed],
         "imports": module.import_count,

@@ -16,7 +16,12 @@ from enum import IntEnum
 from functools import cached_property
 from typing import IO
 
-from emwheel_loader.binary_reader import BinaryReader, encode_name, encode_uleb128, read_uleb128_from
+from emwheel_loader.binary_reader import (
+    BinaryReader,
+    encode_name,
+    encode_uleb128,
+    read_uleb128_from,
+)
 from emwheel_loader.dylink import (
     DYLINK_SECTION_NAME,
     LEGACY_DYLINK_SECTION_NAME,
@@ -162,7 +167,9 @@ def scan_module_stream(stream: IO[bytes], module_size: int | None = None) -> Mod
         try:
             size, width = read_uleb128_from(stream)
         except EOFError:
-            raise WasmFormatError(f"module ends inside the section header at offset {offset}")
+            raise WasmFormatError(
+                f"module ends inside the section header at offset {offset}"
+            ) from None
         position += 1 + width
         if section_id in _AFTER_EXPORT:
             break
@@ -218,7 +225,7 @@ class WasmModule:
     @classmethod
     def parse(cls, data: bytes) -> WasmModule:
         module = cls(data)
-        module.first_section  # validates the header and the first section's bounds
+        _ = module.first_section  # validates the header and the first section's bounds
         return module
 
     def section_headers(self) -> Iterator[SectionHeader]:

@@ -1,0 +1,64 @@
+/* _testext: an abi3 extension module that NEEDs libmid.so (which NEEDs libbase.so).
+ *
+ * No CPython headers are needed: the few stable-ABI items used are declared here, with
+ * wasm32's 32-bit Py_ssize_t and pointers. compute(x) returns mid_value(x) = 3x + 101.
+ */
+typedef long Py_ssize_t;
+typedef struct _object {
+    Py_ssize_t ob_refcnt;
+    void *ob_type;
+} PyObject;
+typedef PyObject *(*PyCFunction)(PyObject *, PyObject *);
+typedef struct {
+    const char *ml_name;
+    PyCFunction ml_meth;
+    int ml_flags;
+    const char *ml_doc;
+} PyMethodDef;
+typedef struct {
+    PyObject ob_base;
+    PyObject *(*m_init)(void);
+    Py_ssize_t m_index;
+    PyObject *m_copy;
+} PyModuleDef_Base;
+typedef struct {
+    PyModuleDef_Base m_base;
+    const char *m_name;
+    const char *m_doc;
+    Py_ssize_t m_size;
+    PyMethodDef *m_methods;
+    void *m_slots;
+    void *m_traverse;
+    void *m_clear;
+    void *m_free;
+} PyModuleDef;
+
+#define METH_O 0x0008
+
+extern PyObject *PyModuleDef_Init(PyModuleDef *def);
+extern PyObject *PyLong_FromLong(long value);
+extern long PyLong_AsLong(PyObject *value);
+extern int mid_value(int x);
+
+static PyObject *compute(PyObject *self, PyObject *arg) {
+    (void)self;
+    return PyLong_FromLong(mid_value((int)PyLong_AsLong(arg)));
+}
+
+static PyMethodDef methods[] = {
+    {"compute", compute, METH_O, "compute(x) -> 3*x + 101, through libmid and libbase"},
+    {0, 0, 0, 0},
+};
+
+static PyModuleDef module_def = {
+    {{1, 0}, 0, 0, 0},
+    "_testext",
+    "emwheel test extension",
+    0,
+    methods,
+    0, 0, 0, 0,
+};
+
+__attribute__((visibility("default"))) PyObject *PyInit__testext(void) {
+    return PyModuleDef_Init(&module_def);
+}
