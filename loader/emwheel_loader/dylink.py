@@ -128,16 +128,28 @@ class DylinkSection:
         )
 
     def with_needed(self, names: Sequence[str]) -> DylinkSection:
+        if self._unchanged(DylinkSubsectionType.NEEDED, self.needed, names):
+            return self
         if self.is_legacy:
             return replace(self, needed=tuple(names), legacy_body=b"")
         new = _replace_string_list(self.subsections, DylinkSubsectionType.NEEDED, names)
         return replace(self, needed=tuple(names), subsections=new)
 
     def with_runtime_path(self, paths: Sequence[str]) -> DylinkSection:
+        if self._unchanged(DylinkSubsectionType.RUNTIME_PATH, self.runtime_path, paths):
+            return self
         if self.is_legacy:
             raise WasmFormatError("the legacy 'dylink' section has no RUNTIME_PATH")
         new = _replace_string_list(self.subsections, DylinkSubsectionType.RUNTIME_PATH, paths)
         return replace(self, runtime_path=tuple(paths), subsections=new)
+
+    def _unchanged(
+        self, sub_type: DylinkSubsectionType, current: tuple[str, ...], new: Sequence[str]
+    ) -> bool:
+        """True when ``new`` is what the section already says, exactly (nothing to encode)."""
+        return tuple(new) == current and not any(
+            sub.problem for sub in self.subsections if sub.type == sub_type
+        )
 
     def encode_body(self) -> bytes:
         """The section body (after its name), byte-identical where nothing was changed."""

@@ -18,7 +18,9 @@ def configure_parser(subparsers: Any) -> None:
         "paths", nargs="+", type=Path, metavar="WHEEL|DIRECTORY|MODULE", help="what to inspect"
     )
     parser.add_argument(
-        "--json", action="store_true", help="print JSON (schema: docs/schemas/show.schema.json)"
+        "--json",
+        action="store_true",
+        help="print JSON (schema: docs/schemas/show.schema.json); nothing if any input fails",
     )
     parser.set_defaults(execute=execute)
 
@@ -37,6 +39,8 @@ def execute(args: argparse.Namespace) -> int:
             print(f"emwheel: error: {e}", file=sys.stderr)
             failed = True
     if args.json:
+        if failed:  # JSON is for programs: all of it or none of it
+            return 2
         json.dump(render_json(reports), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:

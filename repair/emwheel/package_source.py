@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import posixpath
 import zipfile
+import zlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +24,16 @@ __all__ = [
     "DirectorySource",
     "ModuleFileSource",
     "PackageFile",
+    "READ_ERRORS",
     "PackageSource",
     "WheelName",
     "WheelSource",
     "open_source",
 ]
+
+
+# What reading a damaged zip entry can raise (bad CRC, cut-short or corrupt deflate data).
+READ_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile, NotImplementedError)
 
 
 @dataclass(frozen=True)
@@ -96,8 +102,11 @@ class PackageSource(ABC):
         return f"{self.label}!{file.archive_path}"
 
     def read_prefix(self, file: PackageFile, size: int) -> bytes:
-        with self.open(file) as stream:
-            return stream.read(size)
+        try:
+            with self.open(file) as stream:
+                return stream.read(size)
+        except READ_ERRORS as e:
+            raise InvalidInput(f"{self.describe(file)}: cannot read entry ({e})") from None
 
     def close(self) -> None:  # noqa: B027 - only sources holding a file handle override it
         pass
@@ -134,7 +143,7 @@ class WheelSource(PackageSource):
     def open(self, file: PackageFile) -> IO[bytes]:
         try:
             return self.zip.open(file.archive_path)
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as e:
+        except READ_ERRORS as e:
             raise InvalidInput(f"{self.describe(file)}: cannot read entry ({e})") from None
 
     def close(self) -> None:

@@ -15,7 +15,7 @@ from emwheel_loader.dylink import LEGACY_DYLINK_SECTION_NAME
 from .errors import InvalidInput, WasmFormatError
 from .file_formats import PREFIX_SIZE, detect_format, looks_like_library
 from .library_resolution import LibraryIndex, NeededLibrary, Resolution, resolve_needed
-from .package_source import PackageFile, PackageSource, WheelName, open_source
+from .package_source import READ_ERRORS, PackageFile, PackageSource, WheelName, open_source
 from .pyodide_targets import DEFAULT_TARGET, PyodideTarget, target_for_platform
 from .wasm_module import ModuleSummary, scan_module_stream
 
@@ -103,7 +103,7 @@ def _scan(source: PackageSource, file: PackageFile) -> ModuleSummary:
             return scan_module_stream(stream, file.size)
     except WasmFormatError as e:
         raise WasmFormatError(f"{source.describe(file)}: {e}") from None
-    except (OSError, EOFError) as e:  # a zip entry whose data is cut short or corrupt
+    except READ_ERRORS as e:  # a zip entry whose data is cut short or corrupt
         raise InvalidInput(f"{source.describe(file)}: cannot read entry ({e})") from None
 
 

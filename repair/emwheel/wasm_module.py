@@ -108,7 +108,10 @@ def iter_section_headers(data: bytes | memoryview) -> Iterator[SectionHeader]:
     while not reader.at_end:
         offset = reader.pos
         section_id = reader.u8()
-        size = reader.uleb()
+        try:
+            size = reader.uleb()
+        except WasmFormatError as e:
+            raise WasmFormatError(f"section header at offset {offset}: {e}") from None
         payload_offset = reader.pos
         if size > reader.remaining:
             raise WasmFormatError(
@@ -170,6 +173,8 @@ def scan_module_stream(stream: IO[bytes], module_size: int | None = None) -> Mod
             raise WasmFormatError(
                 f"module ends inside the section header at offset {offset}"
             ) from None
+        except WasmFormatError as e:
+            raise WasmFormatError(f"section header at offset {offset}: {e}") from None
         position += 1 + width
         if section_id in _AFTER_EXPORT:
             break

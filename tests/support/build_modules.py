@@ -19,7 +19,9 @@ from .cache import cache_root
 C_SOURCES = Path(__file__).resolve().parent.parent / "c"
 CLANG = "clang-19"
 WASM_LD = "wasm-ld-19"
-COMPILE = [CLANG, "--target=wasm32-unknown-emscripten", "-fPIC", "-O2", "-nostdlib", "-c"]
+# clang defaults to hidden visibility for wasm: export every non-static symbol, as emcc does
+COMPILE = [CLANG, "--target=wasm32-unknown-emscripten", "-fPIC", "-fvisibility=default", "-O2"]
+COMPILE += ["-nostdlib", "-c"]
 LINK = [WASM_LD, "--experimental-pic", "-shared", "--export-dynamic"]
 
 
