@@ -8,9 +8,8 @@ import pytest
 
 from support.build_modules import build_test_modules
 from support.real_wheels import REAL_WHEELS, fetch_real_wheel
+from support.module_edit import with_runtime_path
 from support.wheel_builder import build_wheel
-
-from emwheel.wasm_module import WasmModule
 
 
 @pytest.fixture(scope="session")
@@ -22,12 +21,6 @@ def test_modules() -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def module_bytes(test_modules: dict[str, Path]) -> dict[str, bytes]:
     return {name: path.read_bytes() for name, path in test_modules.items()}
-
-
-def with_runtime_path(data: bytes, *entries: str) -> bytes:
-    module = WasmModule.parse(data)
-    assert module.dylink is not None
-    return module.encode(module.dylink.with_runtime_path(entries))
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from cli_runner import run_cli, run_cli_process, validate_show_json
-from conftest import with_runtime_path
+from support.module_edit import with_runtime_path
 from support.wheel_builder import build_wheel
 
 from emwheel.wasm_module import WasmModule

@@ -28,7 +28,7 @@ def _libraries(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
 
 
 # Shared-library packages of Pyodide 314.0.7's pyodide-lock.json, with the files each puts
-# into /usr/lib (from their recipes). 0.28/0.29 ship the same set of library packages.
+# into /usr/lib (from their recipes).
 _SHARED_LIBRARY_PACKAGES: dict[str, tuple[str, ...]] = {
     # package: files it unpacks into /usr/lib, from pyodide-recipes packages/<name>/meta.yaml
     "libblis": ("libblis.so",),
@@ -53,6 +53,13 @@ _SHARED_LIBRARY_PACKAGES: dict[str, tuple[str, ...]] = {
     "libtaglib": ("libtag.so", "libtag_c.so"),
 }
 
+# Pyodide 0.29.3's lock file has no libblis, and two library packages 314 dropped.
+_SHARED_LIBRARY_PACKAGES_2025 = {
+    **{k: v for k, v in _SHARED_LIBRARY_PACKAGES.items() if k != "libblis"},
+    "libmagic": ("libmagic.so",),
+    "libopenssl": ("libcrypto.so", "libssl.so"),
+}
+
 PYODIDE_TARGETS: tuple[PyodideTarget, ...] = (
     PyodideTarget(
         abi="pyemscripten_2026_0",
@@ -68,7 +75,7 @@ PYODIDE_TARGETS: tuple[PyodideTarget, ...] = (
         python="3.13",
         emscripten="4.0.9",
         platform_tags=("pyemscripten_2025_0_wasm32", "pyodide_2025_0_wasm32"),
-        shared_libraries=_libraries(_SHARED_LIBRARY_PACKAGES),
+        shared_libraries=_libraries(_SHARED_LIBRARY_PACKAGES_2025),
     ),
     PyodideTarget(
         abi="pyemscripten_2024_0",
