@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-
 from emwheel.cli import main
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from support.build_modules import build_test_modules
-from support.real_wheels import REAL_WHEELS, fetch_real_wheel
 from support.module_edit import with_runtime_path
+from support.real_wheels import REAL_WHEELS, fetch_real_wheel
 from support.wheel_builder import build_wheel
 
 
@@ -24,7 +23,9 @@ def module_bytes(test_modules: dict[str, Path]) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="session")
-def repaired_style_wheel(module_bytes: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def repaired_style_wheel(
+    module_bytes: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """A wheel laid out as a repair would: extension in the package, libraries in .libs/.
 
     The RUNTIME_PATH entries are written by emwheel's writer (this is what the runtime test
@@ -42,7 +43,9 @@ def repaired_style_wheel(module_bytes: dict[str, bytes], tmp_path_factory: pytes
 
 
 @pytest.fixture(scope="session")
-def unrepaired_wheel(module_bytes: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def unrepaired_wheel(
+    module_bytes: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """The same wheel without any RUNTIME_PATH: its libraries are in the wheel, on no path."""
     files = {
         "testpkg/__init__.py": b"from ._testext import compute\n",

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli_process
-from support.wheel_builder import build_wheel
-
 from emwheel.wasm_module import WasmModule
 from emwheel_loader.binary_reader import encode_uleb128
+from support.wheel_builder import build_wheel
 
 WheelMaker = Callable[[Path, dict[str, bytes]], Path]
 

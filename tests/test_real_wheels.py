@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli, validate_show_json
-
 from emwheel.wasm_module import WasmModule
 
 pytestmark = pytest.mark.realwheels
@@ -81,7 +80,9 @@ def test_show_json_validates_for_every_real_wheel(
     validate_show_json(result.json())
 
 
-def test_show_grill_usd_core(capsys: pytest.CaptureFixture[str], real_wheels: dict[str, Path]) -> None:
+def test_show_grill_usd_core(
+    capsys: pytest.CaptureFixture[str], real_wheels: dict[str, Path]
+) -> None:
     document = run_cli(capsys, "show", "--json", real_wheels["grill-usd-core"]).json()
     (report,) = document["reports"]
     modules = report["modules"]
@@ -103,7 +104,11 @@ def test_show_mypy(capsys: pytest.CaptureFixture[str], real_wheels: dict[str, Pa
     (report,) = run_cli(capsys, "show", "--json", real_wheels["mypy"]).json()["reports"]
     assert report["summary"]["wasm_modules"] == 233
     assert report["summary"]["extensions"] == 233
-    init = next(m for m in report["modules"] if m["path"] == "mypy/__init__.cpython-314-wasm32-emscripten.so")
+    init = next(
+        m
+        for m in report["modules"]
+        if m["path"] == "mypy/__init__.cpython-314-wasm32-emscripten.so"
+    )
     assert init["kind"] == "extension"
 
 

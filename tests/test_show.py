@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 from cli_runner import run_cli, run_cli_process, validate_show_json
+from emwheel.wasm_module import WasmModule
 from support.module_edit import with_runtime_path
 from support.wheel_builder import build_wheel
-
-from emwheel.wasm_module import WasmModule
 
 
 def modules_by_path(document: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
+import itertools
 
 import pytest
-
 from emwheel.wasm_imports_exports import ExternalKind, parse_import_section
 from emwheel.wasm_module import SectionId, WasmModule, iter_section_headers, scan_module_stream
 from emwheel_loader.binary_reader import encode_name, encode_uleb128
@@ -29,7 +29,7 @@ def test_section_headers_of_a_built_module(module_bytes: dict[str, bytes]) -> No
     ids = [h.id for h in headers if h.id != SectionId.CUSTOM]
     assert ids == sorted(ids, key=lambda i: [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11].index(i))
     assert headers[-1].end == len(data)
-    for before, after in zip(headers, headers[1:], strict=False):
+    for before, after in itertools.pairwise(headers):
         assert before.end == after.offset
 
 

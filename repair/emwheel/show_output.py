@@ -144,9 +144,10 @@ def render_text(report: SourceReport, color: bool = False) -> str:
         else:
             lines.append("  target:  no Pyodide release matches these tags")
     summary = _summary(report)
+    libraries = summary["shared_libraries"]
     lines.append(
-        f"  modules: {summary['wasm_modules']} WebAssembly "
-        f"({summary['extensions']} extension, {summary['shared_libraries']} shared library)"
+        f"  modules: {summary['wasm_modules']} WebAssembly ({summary['extensions']} extension, "
+        f"{libraries} shared {'library' if libraries == 1 else 'libraries'})"
     )
     lines.append("")
     rows = [("PATH", "SIZE", "KIND", "NEEDED")]

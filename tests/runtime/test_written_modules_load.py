@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.module_edit import with_runtime_path
-from pytest_pyodide import run_in_pyodide
-from support.wheel_builder import build_wheel
-
 from emwheel.library_resolution import Resolution
 from emwheel.show import show
+from pytest_pyodide import run_in_pyodide
+from support.module_edit import with_runtime_path
+from support.wheel_builder import build_wheel
 
 pytestmark = pytest.mark.runtime
 
@@ -63,7 +62,10 @@ def test_runtime_path_written_by_emwheel_loads(
 ) -> None:
     wheel = make_wheel(tmp_path, module_bytes, wheel_tag, runtime_paths=True)
     assert predicted_to_load(wheel)
-    assert install_and_compute(selenium_standalone, wheel.name, wheel.read_bytes(), 5) == 3 * 5 + 1 + 100
+    assert (
+        install_and_compute(selenium_standalone, wheel.name, wheel.read_bytes(), 5)
+        == 3 * 5 + 1 + 100
+    )
 
 
 def test_libraries_on_no_path_fail_as_show_predicts(
