@@ -10,14 +10,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import __version__, main_show
+from . import __version__, main_repair, main_show
 from .errors import EmwheelError
 
 __all__ = ["EXIT_BAD_INPUT", "main"]
 
 EXIT_BAD_INPUT = 2
 
-_COMMANDS = (main_show,)
+_COMMANDS = (main_show, main_repair)
 
 
 def build_parser() -> argparse.ArgumentParser:

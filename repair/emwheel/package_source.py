@@ -21,10 +21,10 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from .errors import InvalidInput
 
 __all__ = [
+    "READ_ERRORS",
     "DirectorySource",
     "ModuleFileSource",
     "PackageFile",
-    "READ_ERRORS",
     "PackageSource",
     "WheelName",
     "WheelSource",

@@ -34,9 +34,11 @@ from emwheel_loader.errors import WasmFormatError
 from .wasm_imports_exports import Export, Import, parse_export_section, parse_import_section
 
 __all__ = [
+    "ModuleSummary",
     "SectionHeader",
     "SectionId",
     "WasmModule",
+    "encode_dylink_section",
     "is_wasm",
     "iter_section_headers",
     "scan_module_stream",
@@ -145,6 +147,7 @@ class ModuleSummary:
     dylink: DylinkSection | None
     imports: tuple[Import, ...]
     exports: tuple[Export, ...]
+    dylink_end: int = 0  # offset just past the dylink section (0 without one)
 
 
 def scan_module_stream(stream: IO[bytes], module_size: int | None = None) -> ModuleSummary:
@@ -158,6 +161,7 @@ def scan_module_stream(stream: IO[bytes], module_size: int | None = None) -> Mod
     _check_header(header)
     position = HEADER_SIZE
     dylink: DylinkSection | None = None
+    dylink_end = 0
     imports: tuple[Import, ...] = ()
     exports: tuple[Export, ...] = ()
     first = True
@@ -188,6 +192,7 @@ def scan_module_stream(stream: IO[bytes], module_size: int | None = None) -> Mod
                 name = reader.name()
                 if name in (DYLINK_SECTION_NAME, LEGACY_DYLINK_SECTION_NAME):
                     dylink = parse_dylink_body(name, reader.take(reader.remaining))
+                    dylink_end = position + size
             elif section_id == SectionId.IMPORT:
                 imports = parse_import_section(payload)
             elif section_id == SectionId.EXPORT:
@@ -199,7 +204,7 @@ def scan_module_stream(stream: IO[bytes], module_size: int | None = None) -> Mod
                 raise _past_end(section_id, offset, size, module_size or position + skipped)
         position += size
         first = False
-    return ModuleSummary(dylink, imports, exports)
+    return ModuleSummary(dylink, imports, exports, dylink_end)
 
 
 def _skip(stream: IO[bytes], size: int) -> int:
@@ -287,6 +292,10 @@ class WasmModule:
         first = self.first_section
         if self.dylink is None or first is None:
             raise WasmFormatError("module has no dylink section to replace")
-        body = encode_name(dylink.name) + dylink.encode_body()
-        section = bytes([SectionId.CUSTOM]) + encode_uleb128(len(body)) + body
-        return self.data[: first.offset] + section + self.data[first.end :]
+        return self.data[: first.offset] + encode_dylink_section(dylink) + self.data[first.end :]
+
+
+def encode_dylink_section(dylink: DylinkSection) -> bytes:
+    """The whole custom section (id, size, name, body) for a dylink section."""
+    body = encode_name(dylink.name) + dylink.encode_body()
+    return bytes([SectionId.CUSTOM]) + encode_uleb128(len(body)) + body

@@ -1,0 +1,120 @@
+"""`emwheel repair`: vendor the libraries a wheel's modules need and write its manifest."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+HELP = "vendor missing shared libraries into <distribution>.libs/ and write a manifest"
+DESCRIPTION = """\\
+Repair Emscripten wheels, offline: resolve every NEEDED library of every module (and of the
+libraries it brings in); copy those found in --libdir folders into <distribution>.libs/
+under a content-hashed name; rewrite NEEDED and add RUNTIME_PATH entries so that stock
+Pyodide >= 0.28 finds them; write a manifest of every WebAssembly file into that folder
+(docs/manifest.md). Libraries that the target Pyodide ships as packages, and those matching
+--exclude, are recorded as external instead of vendored. The input is never changed.
+
+Exit codes: 0 every wheel repaired, 1 a wheel could not be repaired (missing libraries,
+conflicts), 2 bad input."""
+
+EXIT_REPAIR_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def configure_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "repair",
+        help=HELP,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("wheels", nargs="+", type=Path, metavar="WHEEL", help="wheels to repair")
+    parser.add_argument(
+        "-w",
+        "--wheel-dir",
+        type=Path,
+        default=Path("wheelhouse"),
+        metavar="DIR",
+        help="where to write the repaired wheels (default: %(default)s)",
+    )
+    parser.add_argument(
+        "-L",
+        "--libdir",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder to search for libraries, also in its lib/, lib/wasm32-emscripten/pic/ "
+        "and lib/wasm32-emscripten/ sub-folders (repeatable; then the ':'-separated folders "
+        "of $EMWHEEL_LIBDIR; default: none)",
+    )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="do not vendor libraries whose name matches (fnmatch, repeatable); they are "
+        "recorded as external, expected from another wheel (default: none)",
+    )
+    parser.add_argument(
+        "--no-mangle",
+        dest="mangle",
+        action="store_false",
+        help="keep vendored libraries' file names instead of adding a hash of their content "
+        "(default: libfoo.so becomes libfoo-<8 hex>.so)",
+    )
+    parser.add_argument(
+        "--lib-sdir",
+        default=".libs",
+        metavar="SUFFIX",
+        help="suffix of the folder for vendored libraries (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-runtime-path",
+        dest="runtime_path",
+        action="store_false",
+        help="do not add RUNTIME_PATH entries; the result then loads only with emwheel's "
+        "loader, which follows the manifest (default: add them)",
+    )
+    parser.set_defaults(execute=execute)
+
+
+def execute(args: argparse.Namespace) -> int:
+    from .errors import EmwheelError, InvalidInput
+    from .library_search import LibrarySearch
+    from .repair import repair_wheel
+    from .repair_plan import RepairOptions
+
+    search = LibrarySearch.from_options(args.libdir)
+    if "/" in args.lib_sdir or not args.lib_sdir:
+        print(
+            f"emwheel: error: --lib-sdir {args.lib_sdir!r} must be a plain suffix", file=sys.stderr
+        )
+        return EXIT_BAD_INPUT
+    options = RepairOptions(
+        libdirs=search.libdirs,
+        exclude=tuple(args.exclude),
+        mangle=args.mangle,
+        lib_sdir=args.lib_sdir,
+        runtime_path=args.runtime_path,
+    )
+    status = 0
+    for wheel in args.wheels:
+        try:
+            result = repair_wheel(wheel, args.wheel_dir, options)
+        except InvalidInput as e:
+            print(f"emwheel: error: {e}", file=sys.stderr)
+            status = max(status, EXIT_BAD_INPUT)
+            continue
+        except EmwheelError as e:
+            print(f"emwheel: error: {e}", file=sys.stderr)
+            status = max(status, EXIT_REPAIR_FAILED)
+            continue
+        print(f"repaired {wheel} -> {result.output}")
+        for path in result.vendored:
+            print(f"  vendored {path}")
+        for path in result.changed:
+            print(f"  rewrote  {path}")
+    return status
