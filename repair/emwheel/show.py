@@ -7,7 +7,6 @@ read from the zip stream; code and data sections are never decompressed.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from emwheel_loader.dylink import LEGACY_DYLINK_SECTION_NAME
@@ -15,49 +14,13 @@ from emwheel_loader.dylink import LEGACY_DYLINK_SECTION_NAME
 from .errors import InvalidInput, WasmFormatError
 from .file_formats import PREFIX_SIZE, detect_format, looks_like_library
 from .library_resolution import LibraryIndex, NeededLibrary, Resolution, resolve_needed
+from .manifest_check import check_manifest
 from .package_source import READ_ERRORS, PackageFile, PackageSource, WheelName, open_source
 from .pyodide_targets import DEFAULT_TARGET, PyodideTarget, target_for_platform
+from .show_report import Finding, ManifestReport, ModuleReport, SourceReport
 from .wasm_module import ModuleSummary, scan_module_stream
 
 __all__ = ["Finding", "ModuleReport", "SourceReport", "show"]
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: str  # "error" (will not load as is) or "warning"
-    code: str
-    message: str
-    path: str | None = None
-
-
-@dataclass(frozen=True)
-class ModuleReport:
-    path: str  # install path, relative to site-packages
-    archive_path: str
-    size: int
-    format: str  # "wasm", or what the file is instead ("elf", "text", ...)
-    kind: str | None = None  # "extension" or "shared" for wasm modules
-    side_module: bool = False  # has a dylink section (can be dlopened)
-    dylink_section: str | None = None  # "dylink.0", or "dylink" (legacy)
-    needed: tuple[NeededLibrary, ...] = ()
-    runtime_path: tuple[str, ...] = ()
-    import_count: int = 0
-    export_count: int = 0
-    dylink_problems: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class SourceReport:
-    source: str
-    source_kind: str  # "wheel", "directory" or "module"
-    wheel: WheelName | None
-    targets: tuple[PyodideTarget, ...]  # the Pyodide ABIs the wheel's tags name
-    modules: tuple[ModuleReport, ...]
-    findings: tuple[Finding, ...] = field(default=())
-
-    @property
-    def wasm_modules(self) -> tuple[ModuleReport, ...]:
-        return tuple(m for m in self.modules if m.format == "wasm")
 
 
 def show(path: Path) -> SourceReport:
@@ -80,10 +43,19 @@ def _report(source: PackageSource) -> SourceReport:
             modules.append(_module_report(file, summary, index, target))
         elif looks_like_library(file.install_path):
             modules.append(ModuleReport(file.install_path, file.archive_path, file.size, fmt))
-    findings = _findings(source, modules, targets)
+    manifests = tuple(check_manifest(source, modules))
+    findings = _findings(source, modules, targets) + _manifest_findings(manifests)
     return SourceReport(
-        source.label, source.kind, source.wheel_name, targets, tuple(modules), findings
+        source.label, source.kind, source.wheel_name, targets, tuple(modules), findings, manifests
     )
+
+
+def _manifest_findings(manifests: tuple[ManifestReport, ...]) -> tuple[Finding, ...]:
+    findings = []
+    for report in manifests:
+        code = "manifest-invalid" if report.manifest is None else "manifest-mismatch"
+        findings += [Finding("error", code, problem, report.path) for problem in report.problems]
+    return tuple(findings)
 
 
 def _targets_of(wheel: WheelName | None) -> tuple[PyodideTarget, ...]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import __version__
 from .library_resolution import NeededLibrary, Resolution
-from .show import ModuleReport, SourceReport
+from .show_report import ManifestReport, ModuleReport, SourceReport
 
 __all__ = ["SHOW_SCHEMA_VERSION", "render_json", "render_text"]
 
@@ -49,10 +49,23 @@ def _report_json(report: SourceReport) -> dict[str, Any]:
         ],
         "summary": _summary(report),
         "modules": [_module_json(m) for m in report.modules],
+        "manifests": [_manifest_json(m) for m in report.manifests],
         "findings": [
             {"severity": f.severity, "code": f.code, "message": f.message, "path": f.path}
             for f in report.findings
         ],
+    }
+
+
+def _manifest_json(report: ManifestReport) -> dict[str, Any]:
+    manifest = report.manifest
+    return {
+        "path": report.path,
+        "readable": manifest is not None,
+        "version": None if manifest is None else 1,
+        "modules": None if manifest is None else len(manifest.modules),
+        "load_order": None if manifest is None else list(manifest.load_order),
+        "agrees_with_wheel": not report.problems,
     }
 
 
@@ -169,6 +182,11 @@ def render_text(report: SourceReport, color: bool = False) -> str:
         text = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3]))
         needed = paint(row[3], _RED) if number in flagged_rows else row[3]
         lines.append(f"  {text}  {needed}".rstrip())
+    for m in report.manifests:
+        state = "agrees with the wheel" if not m.problems else "DISAGREES with the wheel"
+        if m.manifest is None:
+            state = "UNREADABLE"
+        lines.append(f"  manifest: {m.path} ({state})")
     if report.findings:
         lines.append("")
         for f in report.findings:
