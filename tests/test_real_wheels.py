@@ -138,3 +138,21 @@ def test_show_flags_wasm_in_a_pure_python_wheel(
     assert [f["code"] for f in report["findings"]] == ["wasm-in-pure-wheel"]
     assert report["targets"] == []
     assert report["modules"][0]["path"] == "oqs/liboqs.so"
+
+
+def test_fast_section_walkers_agree_with_the_careful_parsers(real_wheel: Path) -> None:
+    from emwheel.wasm_imports_exports import check_export_section, check_import_section
+    from emwheel.wasm_module import SectionId
+
+    with zipfile.ZipFile(real_wheel) as zf:
+        for name in wasm_entries(real_wheel):
+            module = WasmModule.parse(zf.read(name))
+            for section_id, check, parsed in (
+                (SectionId.IMPORT, check_import_section, module.imports),
+                (SectionId.EXPORT, check_export_section, module.exports),
+            ):
+                header = module.section(section_id)
+                if header is None:
+                    continue
+                payload = module.data[header.payload_offset : header.end]
+                assert check(payload) == len(parsed), name

@@ -125,3 +125,26 @@ def test_corrupt_modules_raise_a_format_error(data: bytes, message: str) -> None
         module.exports  # noqa: B018
     with pytest.raises(WasmFormatError, match=message):
         scan_module_stream(io.BytesIO(data))
+
+
+def test_every_truncation_of_a_section_is_a_format_error(module_bytes: dict[str, bytes]) -> None:
+    from emwheel.wasm_imports_exports import (
+        check_export_section,
+        check_import_section,
+        parse_export_section,
+        parse_import_section,
+    )
+
+    module = WasmModule.parse(module_bytes["_testext.abi3.so"])
+    for section_id, fast, careful in (
+        (SectionId.IMPORT, check_import_section, parse_import_section),
+        (SectionId.EXPORT, check_export_section, parse_export_section),
+    ):
+        header = module.section(section_id)
+        assert header is not None
+        payload = module.data[header.payload_offset : header.end]
+        assert fast(payload) == len(careful(payload))
+        for cut in range(1, len(payload)):
+            for check in (fast, careful):
+                with pytest.raises(WasmFormatError):
+                    check(payload[:cut])

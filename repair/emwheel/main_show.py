@@ -52,8 +52,7 @@ def execute(args: argparse.Namespace) -> int:
     if args.json:
         if failed:  # JSON is for programs: all of it or none of it
             return 2
-        json.dump(render_json(reports), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        sys.stdout.write(json.dumps(render_json(reports), indent=2) + "\n")
     else:
         color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         print("\n\n".join(render_text(report, color) for report in reports))

@@ -140,6 +140,36 @@ class WheelSource(PackageSource):
     def files(self) -> list[PackageFile]:
         return self._files
 
+    def read_prefix(self, file: PackageFile, size: int) -> bytes:
+        """The first bytes of an entry, inflating only its first compressed block.
+
+        Much cheaper than ZipFile.open for the thousands of entries of a large wheel, all
+        of which are looked at to find WebAssembly by content.
+        """
+        info = self.zip.getinfo(file.archive_path)
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or (
+            info.flag_bits & 0x1
+        ):
+            return super().read_prefix(file, size)
+        fp = self.zip.fp
+        assert fp is not None
+        fp.seek(info.header_offset)
+        header = fp.read(30)
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
+            raise InvalidInput(f"{self.describe(file)}: bad local file header")
+        name_length, extra_length = (
+            int.from_bytes(header[26:28], "little"),
+            int.from_bytes(header[28:30], "little"),
+        )
+        fp.seek(name_length + extra_length, 1)
+        raw = fp.read(min(info.compress_size, 256 + size))
+        if info.compress_type == zipfile.ZIP_STORED:
+            return raw[:size]
+        try:
+            return zlib.decompressobj(-15).decompress(raw, size)
+        except zlib.error as e:
+            raise InvalidInput(f"{self.describe(file)}: cannot read entry ({e})") from None
+
     def open(self, file: PackageFile) -> IO[bytes]:
         try:
             return self.zip.open(file.archive_path)

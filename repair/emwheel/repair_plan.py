@@ -317,8 +317,8 @@ def _targets(source: WheelSource) -> list[PyodideTarget]:
 
 
 def _kind(path: str, summary: ModuleSummary) -> str:
-    exports = {e.name for e in summary.exports}
-    return "extension" if any(n in exports for n in extension_init_names(path)) else "shared"
+    is_extension = any(summary.exports_function(n) for n in extension_init_names(path))
+    return "extension" if is_extension else "shared"
 
 
 def _sha256_file(path: Path) -> str:

@@ -93,8 +93,9 @@ def extension_init_names(install_path: str) -> tuple[str, ...]:
 def _module_report(
     file: PackageFile, summary: ModuleSummary, index: LibraryIndex, target: PyodideTarget
 ) -> ModuleReport:
-    export_names = {e.name for e in summary.exports}
-    is_extension = any(name in export_names for name in extension_init_names(file.install_path))
+    is_extension = any(
+        summary.exports_function(name) for name in extension_init_names(file.install_path)
+    )
     dylink = summary.dylink
     needed: tuple[NeededLibrary, ...] = ()
     runtime_path: tuple[str, ...] = ()
@@ -114,8 +115,8 @@ def _module_report(
         dylink_section=dylink.name if dylink is not None else None,
         needed=needed,
         runtime_path=runtime_path,
-        import_count=len(summary.imports),
-        export_count=len(summary.exports),
+        import_count=summary.import_count,
+        export_count=summary.export_count,
         dylink_problems=dylink.problems if dylink is not None else (),
     )
 

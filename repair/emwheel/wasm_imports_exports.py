@@ -14,7 +14,17 @@ from enum import IntEnum
 from emwheel_loader.binary_reader import BinaryReader
 from emwheel_loader.errors import WasmFormatError
 
-__all__ = ["Export", "ExternalKind", "Import", "parse_export_section", "parse_import_section"]
+__all__ = [
+    "Export",
+    "ExternalKind",
+    "Import",
+    "check_export_section",
+    "check_import_section",
+    "exports_contain",
+    "parse_export_section",
+    "parse_import_section",
+    "vector_count",
+]
 
 
 class ExternalKind(IntEnum):
@@ -131,3 +141,113 @@ def parse_export_section(payload: bytes | memoryview) -> tuple[Export, ...]:
     if not reader.at_end:
         raise WasmFormatError(f"export section: {reader.remaining} unexpected bytes at the end")
     return tuple(exports)
+
+
+# -- fast paths ---------------------------------------------------------------------------------
+# `show` needs only counts and whether one export exists. Decoding every name of a module
+# with 75,000 imports and exports costs far more than the rest of the tool, so these walk
+# the bytes with plain indexing and decode nothing.
+
+
+def _uleb_at(data: bytes, pos: int) -> tuple[int, int]:
+    result = 0
+    shift = 0
+    while True:
+        if pos >= len(data):
+            raise WasmFormatError(f"unexpected end of data at offset {pos}")
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, pos
+        shift += 7
+        if shift > 35:
+            raise WasmFormatError(f"LEB128 integer too long at offset {pos}")
+
+
+def vector_count(payload: bytes) -> int:
+    """The leading count of a section that is a vector (imports, exports)."""
+    return _uleb_at(payload, 0)[0] if payload else 0
+
+
+def check_import_section(payload: bytes) -> int:
+    """Walk the import section checking its structure; returns the number of imports.
+
+    Written for speed (inlined one- and two-byte LEB128s, no decoding): C++ libraries have
+    tens of thousands of imports, most of them functions and GOT globals.
+    """
+    count, pos = _uleb_at(payload, 0)
+    end = len(payload)
+    try:
+        for _ in range(count):
+            for _name in (0, 1):  # module name, then field name
+                b0 = payload[pos]
+                if b0 < 0x80:
+                    pos += 1 + b0
+                elif payload[pos + 1] < 0x80:
+                    pos += 2 + ((b0 & 0x7F) | (payload[pos + 1] << 7))
+                else:
+                    length, pos = _uleb_at(payload, pos)
+                    pos += length
+            kind = payload[pos]
+            pos += 1
+            if kind == 0:  # function: a type index
+                while payload[pos] & 0x80:
+                    pos += 1
+                pos += 1
+            elif kind == 3 and payload[pos] not in (_REF, _REF_NULL):  # global: type, mutability
+                pos += 2
+            else:  # the rarer kinds, with the types of every proposal: the careful reader
+                reader = BinaryReader(payload, pos)
+                _skip_import_description(reader, kind)
+                pos = reader.pos
+    except IndexError:
+        pos = end + 1
+    except WasmFormatError as e:
+        raise WasmFormatError(f"import section: {e}") from None
+    if pos != end:
+        problem = "an entry runs past the end" if pos > end else f"{end - pos} unexpected bytes"
+        raise WasmFormatError(f"import section: {problem}")
+    return count
+
+
+def _walk_exports(payload: bytes, target: bytes | None, kind: int) -> bool:
+    count, pos = _uleb_at(payload, 0)
+    end = len(payload)
+    size = -1 if target is None else len(target)
+    try:
+        for _ in range(count):
+            length = payload[pos]
+            if length < 0x80:
+                pos += 1
+            elif payload[pos + 1] < 0x80:
+                length = (length & 0x7F) | (payload[pos + 1] << 7)
+                pos += 2
+            else:
+                length, pos = _uleb_at(payload, pos)
+            name_end = pos + length
+            if length == size and payload[name_end] == kind and payload[pos:name_end] == target:
+                return True
+            if payload[name_end] > 4:
+                raise WasmFormatError(f"export section: unknown export kind {payload[name_end]}")
+            pos = name_end + 1
+            while payload[pos] & 0x80:
+                pos += 1
+            pos += 1
+    except IndexError:
+        pos = end + 1
+    if pos != end:
+        problem = "an entry runs past the end" if pos > end else f"{end - pos} unexpected bytes"
+        raise WasmFormatError(f"export section: {problem}")
+    return False
+
+
+def check_export_section(payload: bytes) -> int:
+    """Walk the export section checking its structure; returns the number of exports."""
+    _walk_exports(payload, None, 0)
+    return vector_count(payload)
+
+
+def exports_contain(payload: bytes, name: str, kind: int = ExternalKind.FUNCTION) -> bool:
+    """Whether the export section lists ``name`` with ``kind``, without decoding names."""
+    return _walk_exports(payload, name.encode("utf-8"), kind)

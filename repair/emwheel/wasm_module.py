@@ -31,7 +31,16 @@ from emwheel_loader.dylink import (
 )
 from emwheel_loader.errors import WasmFormatError
 
-from .wasm_imports_exports import Export, Import, parse_export_section, parse_import_section
+from .wasm_imports_exports import (
+    Export,
+    Import,
+    check_export_section,
+    check_import_section,
+    exports_contain,
+    parse_export_section,
+    parse_import_section,
+    vector_count,
+)
 
 __all__ = [
     "ModuleSummary",
@@ -142,12 +151,34 @@ def _custom_body(data: bytes | memoryview, header: SectionHeader) -> memoryview:
 
 @dataclass(frozen=True)
 class ModuleSummary:
-    """What a wheel tool reads from a module stream: dylink metadata, imports, exports."""
+    """What a wheel tool reads from a module stream: dylink metadata, imports, exports.
+
+    The import and export sections are kept as bytes and decoded only when asked.
+    """
 
     dylink: DylinkSection | None
-    imports: tuple[Import, ...]
-    exports: tuple[Export, ...]
+    import_payload: bytes = b""
+    export_payload: bytes = b""
     dylink_end: int = 0  # offset just past the dylink section (0 without one)
+
+    @cached_property
+    def imports(self) -> tuple[Import, ...]:
+        return parse_import_section(self.import_payload) if self.import_payload else ()
+
+    @cached_property
+    def exports(self) -> tuple[Export, ...]:
+        return parse_export_section(self.export_payload) if self.export_payload else ()
+
+    @property
+    def import_count(self) -> int:
+        return vector_count(self.import_payload)
+
+    @property
+    def export_count(self) -> int:
+        return vector_count(self.export_payload)
+
+    def exports_function(self, name: str) -> bool:
+        return bool(self.export_payload) and exports_contain(self.export_payload, name)
 
 
 def scan_module_stream(stream: IO[bytes], module_size: int | None = None) -> ModuleSummary:
@@ -162,8 +193,8 @@ def scan_module_stream(stream: IO[bytes], module_size: int | None = None) -> Mod
     position = HEADER_SIZE
     dylink: DylinkSection | None = None
     dylink_end = 0
-    imports: tuple[Import, ...] = ()
-    exports: tuple[Export, ...] = ()
+    import_payload = b""
+    export_payload = b""
     first = True
     while True:
         offset = position
@@ -194,9 +225,11 @@ def scan_module_stream(stream: IO[bytes], module_size: int | None = None) -> Mod
                     dylink = parse_dylink_body(name, reader.take(reader.remaining))
                     dylink_end = position + size
             elif section_id == SectionId.IMPORT:
-                imports = parse_import_section(payload)
+                check_import_section(payload)
+                import_payload = payload
             elif section_id == SectionId.EXPORT:
-                exports = parse_export_section(payload)
+                check_export_section(payload)
+                export_payload = payload
                 break
         else:
             skipped = _skip(stream, size)
@@ -204,7 +237,7 @@ def scan_module_stream(stream: IO[bytes], module_size: int | None = None) -> Mod
                 raise _past_end(section_id, offset, size, module_size or position + skipped)
         position += size
         first = False
-    return ModuleSummary(dylink, imports, exports, dylink_end)
+    return ModuleSummary(dylink, import_payload, export_payload, dylink_end)
 
 
 def _skip(stream: IO[bytes], size: int) -> int:
