@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-
 from emwheel_loader.manifest import (
     DependencyCycleError,
     External,
