@@ -47,11 +47,18 @@ def write_repaired_wheel(plan: RepairPlan, output: Path) -> Path:
     try:
         with os.fdopen(fd, "wb") as file:
             _write(plan, manifest, file)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; a wheel is not
         os.replace(temporary, output)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return output
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def build_manifest(plan: RepairPlan, hashes: dict[str, tuple[str, int]]) -> Manifest:

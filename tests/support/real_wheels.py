@@ -56,6 +56,14 @@ REAL_WHEELS = {
             "extension NEEDs a library inside the package ($ORIGIN)",
         ),
         RealWheel(
+            "awkward-cpp-cp313",
+            "awkward-cpp==57",
+            "awkward_cpp-57-cp313-cp313-pyemscripten_2025_0_wasm32.whl",
+            "0c5b66f8ac094a9f9e26b5558c28691a327c626fd6af73b3026aa146ee6e0289",
+            234426,
+            "the same for Pyodide 0.28/0.29 (Python 3.13)",
+        ),
+        RealWheel(
             "xtbloom",
             "xtbloom==0.2.3",
             "xtbloom-0.2.3-py3-none-pyemscripten_2026_0_wasm32.whl",
