@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,3 +27,26 @@ def pyodide_lock_info(request: pytest.FixtureRequest) -> dict[str, str]:
 def wheel_tag(pyodide_lock_info: dict[str, str]) -> str:
     """An abi3 tag that the Pyodide under test installs."""
     return f"cp312-abi3-pyemscripten_{pyodide_lock_info['abi_version']}_wasm32"
+
+
+SERVED_FOLDER = ".emwheel-test-files"
+
+
+@pytest.fixture
+def serve(request: pytest.FixtureRequest) -> Iterator[Callable[[Any, Path], str]]:
+    """Make a host file reachable from Pyodide by URL, through pytest-pyodide's web server.
+
+    That server serves the distribution folder (in Node too: the test driver's fetch goes to
+    it), so the file is copied into a folder there, removed after the test. Much faster than
+    passing large wheels as arguments of a ``run_in_pyodide`` function.
+    """
+    dist_dir = Path(request.config.getoption("--dist-dir")).resolve()
+    folder = dist_dir / SERVED_FOLDER / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+
+    def serve_file(selenium: Any, path: Path) -> str:
+        shutil.copy(path, folder / path.name)
+        return f"{selenium.base_url}/{SERVED_FOLDER}/{folder.name}/{path.name}"
+
+    yield serve_file
+    shutil.rmtree(folder, ignore_errors=True)

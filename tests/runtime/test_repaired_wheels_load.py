@@ -23,16 +23,12 @@ pytestmark = pytest.mark.runtime
 
 
 @run_in_pyodide(packages=["micropip"])
-async def install(selenium: Any, wheel_name: str, wheel: bytes) -> str | None:
+async def install_url(selenium: Any, url: str) -> str | None:
     """Install with micropip; the error text if it fails."""
-    from pathlib import Path
-
     import micropip
 
-    path = Path("/tmp") / wheel_name
-    path.write_bytes(wheel)
     try:
-        await micropip.install(f"emfs:{path}", deps=False)
+        await micropip.install(url, deps=False)
     except Exception as e:
         return str(e)
     return None
@@ -50,7 +46,7 @@ def repaired(wheel: Path, out: Path, *libdirs: Path, **options: Any) -> Path:
 
 
 def test_repaired_test_extension_loads_on_stock_pyodide(
-    selenium_standalone: Any, module_bytes: dict[str, bytes], test_modules: dict[str, Path],
+    selenium_standalone: Any, serve: Any, module_bytes: dict[str, bytes], test_modules: dict[str, Path],
     wheel_tag: str, tmp_path: Path,
 ) -> None:  # fmt: skip
     libdir = tmp_path / "libdir"
@@ -63,12 +59,12 @@ def test_repaired_test_extension_loads_on_stock_pyodide(
     }
     wheel = build_wheel(tmp_path / "dist", "testpkg", "1.0", files, tag=wheel_tag)
     out = repaired(wheel, tmp_path / "out", libdir)
-    assert install(selenium_standalone, out.name, out.read_bytes()) is None
+    assert install_url(selenium_standalone, serve(selenium_standalone, out)) is None
     assert compute(selenium_standalone, 7) == 3 * 7 + 1 + 100
 
 
 def test_without_runtime_path_the_repaired_wheel_needs_the_loader(
-    selenium_standalone: Any, module_bytes: dict[str, bytes], test_modules: dict[str, Path],
+    selenium_standalone: Any, serve: Any, module_bytes: dict[str, bytes], test_modules: dict[str, Path],
     wheel_tag: str, tmp_path: Path,
 ) -> None:  # fmt: skip
     files = {
@@ -78,7 +74,7 @@ def test_without_runtime_path_the_repaired_wheel_needs_the_loader(
     wheel = build_wheel(tmp_path / "dist", "testpkg", "1.0", files, tag=wheel_tag)
     libdir = test_modules["libmid.so"].parent
     out = repaired(wheel, tmp_path / "out", libdir, runtime_path=False)
-    error = install(selenium_standalone, out.name, out.read_bytes())
+    error = install_url(selenium_standalone, serve(selenium_standalone, out))
     assert error is not None and "Failed to find dynamic library" in error
 
 
@@ -107,23 +103,23 @@ def run_awkward_forth(selenium: Any, program: str) -> list[int]:
 
 
 def test_derived_awkward_cpp_fails_before_repair(
-    selenium_standalone: Any, pyodide_lock_info: dict[str, str]
+    selenium_standalone: Any, serve: Any, pyodide_lock_info: dict[str, str]
 ) -> None:
     source = fetch_real_wheel(_awkward_key(pyodide_lock_info))
     derived = derive_unrepaired(source, ("awkward_cpp/lib/libawkward.so",))
     # Unrepaired, the extension cannot find libawkward.so.
-    error = install(selenium_standalone, derived.wheel.name, derived.wheel.read_bytes())
+    error = install_url(selenium_standalone, serve(selenium_standalone, derived.wheel))
     assert error is not None and 'Failed to find dynamic library "libawkward.so"' in error
 
 
 def test_derived_awkward_cpp_repaired_loads_and_runs(
-    selenium_standalone: Any, pyodide_lock_info: dict[str, str], tmp_path: Path
+    selenium_standalone: Any, serve: Any, pyodide_lock_info: dict[str, str], tmp_path: Path
 ) -> None:
     derived = derive_unrepaired(
         fetch_real_wheel(_awkward_key(pyodide_lock_info)), ("awkward_cpp/lib/libawkward.so",)
     )
     out = repaired(derived.wheel, tmp_path, derived.libdir)
-    assert install(selenium_standalone, out.name, out.read_bytes()) is None
+    assert install_url(selenium_standalone, serve(selenium_standalone, out)) is None
     assert run_awkward_forth(selenium_standalone, "1 2 + 10 *") == [30]
 
 
@@ -138,7 +134,7 @@ def make_usd_stage(selenium: Any) -> str:
 
 
 def test_derived_grill_usd_core_repaired_creates_a_usd_stage(
-    selenium_standalone: Any, pyodide_lock_info: dict[str, str], tmp_path: Path
+    selenium_standalone: Any, serve: Any, pyodide_lock_info: dict[str, str], tmp_path: Path
 ) -> None:
     if pyodide_lock_info["abi_version"] != "2026_0":
         pytest.skip("grill-usd-core 26.8 is published for Pyodide 314 (cp314) only")
@@ -146,7 +142,7 @@ def test_derived_grill_usd_core_repaired_creates_a_usd_stage(
         fetch_real_wheel("grill-usd-core"), ("grill_usd_core.libs/libusd_ms.so",)
     )
     out = repaired(derived.wheel, tmp_path, derived.libdir)
-    assert install(selenium_standalone, out.name, out.read_bytes()) is None
+    assert install_url(selenium_standalone, serve(selenium_standalone, out)) is None
     exported = make_usd_stage(selenium_standalone)
     assert 'def Sphere "Ball"' in exported
     assert "double radius = 2.5" in exported
