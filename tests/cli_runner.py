@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+
 from emwheel.cli import main
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"

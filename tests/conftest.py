@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from support.build_modules import build_test_modules
 from support.module_edit import with_runtime_path
 from support.real_wheels import REAL_WHEELS, fetch_real_wheel

@@ -8,9 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_runner import run_cli_process
+
 from emwheel.wasm_module import WasmModule
 from emwheel_loader.binary_reader import encode_uleb128
+
+from cli_runner import run_cli_process
 from support.wheel_builder import build_wheel
 
 WheelMaker = Callable[[Path, dict[str, bytes]], Path]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+
 from emwheel.wasm_module import WasmModule
 from emwheel_loader.binary_reader import encode_name, encode_uleb128
 from emwheel_loader.dylink import (

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from emwheel_loader.manifest import (
     DependencyCycleError,
     External,

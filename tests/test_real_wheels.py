@@ -6,8 +6,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from cli_runner import run_cli, validate_show_json
+
 from emwheel.wasm_module import WasmModule
+
+from cli_runner import run_cli, validate_show_json
 
 pytestmark = pytest.mark.realwheels
 

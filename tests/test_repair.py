@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_runner import run_cli, run_cli_process, validate_show_json
+from wheel.wheelfile import WheelFile
+
 from emwheel.wasm_module import WasmModule
 from emwheel_loader.manifest import MANIFEST_FILENAME, Manifest
+
+from cli_runner import run_cli, run_cli_process, validate_show_json
 from support.module_edit import with_needed, with_runtime_path
 from support.wheel_builder import build_wheel
-from wheel.wheelfile import WheelFile
 
 INIT = b"from ._testext import compute\n"
 
@@ -433,3 +435,26 @@ def test_show_reports_a_manifest_that_disagrees_with_the_wheel(
                          {k: v for k, v in files.items() if ".dist-info/" not in k})  # fmt: skip
     (report,) = run_cli(capsys, "show", "--json", broken).json()["reports"]
     assert [f["code"] for f in report["findings"]] == ["manifest-invalid"]
+
+
+def test_manifests_validate_against_the_schema(
+    capsys: pytest.CaptureFixture[str],
+    module_bytes: dict[str, bytes],
+    libdir: Path,
+    tmp_path: Path,
+) -> None:
+    import jsonschema
+
+    from cli_runner import SCHEMAS
+
+    ext = with_needed(module_bytes["_testext.abi3.so"], "libmid.so", "libgeos_c.so", "libx.so")
+    wheel = build_wheel(tmp_path / "d", "testpkg", "1.0", {"testpkg/_testext.abi3.so": ext})
+    result = repair(capsys, wheel, "-L", libdir, "--exclude", "libx.so", "-w", tmp_path / "o")
+    assert result.code == 0, result.err
+    files = read_all(tmp_path / "o" / wheel.name)
+    schema = json.loads((SCHEMAS / "manifest.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    document = json.loads(files[f"testpkg.libs/{MANIFEST_FILENAME}"])
+    jsonschema.Draft202012Validator(schema).validate(document)
+    kinds = [n.get("external", {}).get("kind") for m in document["modules"] for n in m["needed"]]
+    assert kinds.count("pyodide") == 1 and kinds.count("excluded") == 1

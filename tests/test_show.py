@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_runner import run_cli, run_cli_process, validate_show_json
+
 from emwheel.wasm_module import WasmModule
+
+from cli_runner import run_cli, run_cli_process, validate_show_json
 from support.module_edit import with_runtime_path
 from support.wheel_builder import build_wheel
 

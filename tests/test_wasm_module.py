@@ -6,6 +6,7 @@ import io
 import itertools
 
 import pytest
+
 from emwheel.wasm_imports_exports import ExternalKind, parse_import_section
 from emwheel.wasm_module import SectionId, WasmModule, iter_section_headers, scan_module_stream
 from emwheel_loader.binary_reader import encode_name, encode_uleb128

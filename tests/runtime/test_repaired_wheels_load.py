@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_pyodide import run_in_pyodide
+
 from emwheel.repair import repair_wheel
 from emwheel.repair_plan import RepairOptions
-from pytest_pyodide import run_in_pyodide
+
 from support.derive import derive_unrepaired
 from support.real_wheels import fetch_real_wheel
 from support.wheel_builder import build_wheel
@@ -46,9 +48,13 @@ def repaired(wheel: Path, out: Path, *libdirs: Path, **options: Any) -> Path:
 
 
 def test_repaired_test_extension_loads_on_stock_pyodide(
-    selenium_standalone: Any, serve: Any, module_bytes: dict[str, bytes], test_modules: dict[str, Path],
-    wheel_tag: str, tmp_path: Path,
-) -> None:  # fmt: skip
+    selenium_standalone: Any,
+    serve: Any,
+    module_bytes: dict[str, bytes],
+    test_modules: dict[str, Path],
+    wheel_tag: str,
+    tmp_path: Path,
+) -> None:
     libdir = tmp_path / "libdir"
     (libdir / "lib").mkdir(parents=True)
     for name in ("libmid.so", "libbase.so"):
@@ -64,9 +70,13 @@ def test_repaired_test_extension_loads_on_stock_pyodide(
 
 
 def test_without_runtime_path_the_repaired_wheel_needs_the_loader(
-    selenium_standalone: Any, serve: Any, module_bytes: dict[str, bytes], test_modules: dict[str, Path],
-    wheel_tag: str, tmp_path: Path,
-) -> None:  # fmt: skip
+    selenium_standalone: Any,
+    serve: Any,
+    module_bytes: dict[str, bytes],
+    test_modules: dict[str, Path],
+    wheel_tag: str,
+    tmp_path: Path,
+) -> None:
     files = {
         "testpkg/__init__.py": b"from ._testext import compute\n",
         "testpkg/_testext.abi3.so": module_bytes["_testext.abi3.so"],

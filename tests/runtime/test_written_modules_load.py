@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_pyodide import run_in_pyodide
+
 from emwheel.library_resolution import Resolution
 from emwheel.show import show
-from pytest_pyodide import run_in_pyodide
+
 from support.module_edit import with_runtime_path
 from support.wheel_builder import build_wheel
 
