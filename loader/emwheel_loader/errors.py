@@ -6,7 +6,13 @@ anything from the repairer; the repairer (``emwheel``) builds on these classes.
 
 from __future__ import annotations
 
-__all__ = ["EmwheelError", "InvalidInput", "WasmFormatError"]
+__all__ = [
+    "EmwheelError",
+    "InvalidInput",
+    "LoadError",
+    "UnsupportedPyodideError",
+    "WasmFormatError",
+]
 
 
 class EmwheelError(Exception):
@@ -19,3 +25,17 @@ class InvalidInput(EmwheelError, ValueError):
 
 class WasmFormatError(InvalidInput):
     """A WebAssembly module is truncated or malformed."""
+
+
+class LoadError(EmwheelError):
+    """A wheel's modules cannot be loaded: names the wheel, the library and what is wrong."""
+
+    def __init__(self, wheel: str, library: str, problem: str) -> None:
+        self.wheel = wheel
+        self.library = library
+        self.problem = problem
+        super().__init__(f"{wheel}: {library}: {problem}")
+
+
+class UnsupportedPyodideError(EmwheelError):
+    """The running Pyodide lacks an internal the loader relies on."""

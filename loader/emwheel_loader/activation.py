@@ -1,0 +1,154 @@
+"""`activate()` and `deactivate()`: the loader's patch on a running Pyodide.
+
+Two hooks, both on functions Pyodide looks up at each call:
+
+- ``pyodide._package_loader.unpack_buffer`` is wrapped: after a wheel is unpacked, if it
+  carries an emwheel manifest, its files and dependencies are checked (load_plan) and the
+  list of libraries to dlopen is replaced by the manifest's: shared libraries first, each
+  after what it needs, then extension modules. A wheel without a manifest is left alone.
+- ``Module._emscripten_dlopen_promise`` is replaced by dlopen_hook.js, which loads those
+  planned modules as the plan says (RTLD_GLOBAL for shared libraries, dependencies first,
+  errors naming the wheel) and passes every other path through.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import LoadError
+from .load_plan import WheelLoadPlan, plan_wheel_load
+from .manifest import MANIFEST_FILENAME, Manifest
+from .pyodide_internals import PyodideInternals, require_internals
+
+__all__ = ["activate", "deactivate", "is_active"]
+
+_INSTALLED_BY_LOAD_PACKAGE = "pyodide.loadPackage"
+
+
+class _Loader:
+    def __init__(self, internals: PyodideInternals, verify_hashes: bool) -> None:
+        from pyodide.code import run_js  # type: ignore[import-not-found]
+
+        self.internals = internals
+        self.verify_hashes = verify_hashes
+        source = resources.files(__package__).joinpath("dlopen_hook.js").read_text()
+        self.hook = run_js(source)(internals.module, internals.pyodide_js)
+        self.original_unpack = internals.package_loader.unpack_buffer
+        self.plans: dict[str, WheelLoadPlan] = {}
+
+    def install(self) -> None:
+        self.internals.package_loader.unpack_buffer = self.unpack_buffer
+        self.internals.module._emscripten_dlopen_promise = self.hook.dlopen
+
+    def uninstall(self) -> None:
+        self.internals.package_loader.unpack_buffer = self.original_unpack
+        self.internals.module._emscripten_dlopen_promise = self.hook.original
+
+    def unpack_buffer(self, *args: Any, **kwargs: Any) -> Any:
+        result = self.original_unpack(*args, **kwargs)
+        filename = str(kwargs.get("filename") or "").rpartition("/")[-1]
+        if not kwargs.get("calculate_dynlibs") or not filename.endswith(".whl"):
+            return result
+        root = Path(kwargs.get("extract_dir") or ".")
+        manifest_file = _find_manifest(root, filename)
+        if manifest_file is None:
+            return result  # no manifest: exactly what stock Pyodide does
+        plan = self.plan(filename, manifest_file, root, _installer(kwargs.get("metadata")))
+        from pyodide.ffi import to_js  # type: ignore[import-not-found]
+
+        return to_js([module.path for module in plan.modules])
+
+    def plan(self, wheel: str, manifest_file: Path, root: Path, installer: str) -> WheelLoadPlan:
+        try:
+            manifest = Manifest.from_json(
+                manifest_file.read_bytes(), f"{wheel}: {MANIFEST_FILENAME}"
+            )
+        except OSError as e:
+            raise LoadError(wheel, MANIFEST_FILENAME, f"cannot be read ({e})") from None
+        plan = plan_wheel_load(
+            wheel,
+            manifest,
+            root,
+            pyodide_packages=set(self.internals.api.lockfile_packages.object_keys()),
+            library_path=tuple(p for p in os.environ.get("LD_LIBRARY_PATH", "").split(":") if p),
+            known_libraries=lambda name: name if self.hook.knows(name) else None,
+            verify_hashes=self.verify_hashes,
+        )
+        from pyodide.ffi import to_js
+
+        self.hook.forget(wheel)
+        for module in plan.modules:
+            self.hook.plan(
+                module.path,
+                wheel,
+                module.library,
+                module.global_,
+                to_js([list(item) for item in module.aliases.items()]),
+                to_js(list(module.pyodide_packages)),
+                to_js(list(module.wait_for)),
+                installer == _INSTALLED_BY_LOAD_PACKAGE,
+            )
+        for name, path in plan.provides.items():
+            self.hook.provide(name, path, wheel)
+        self.plans[wheel] = plan
+        return plan
+
+
+def _installer(metadata: Any) -> str:
+    if metadata is None:
+        return ""
+    try:
+        value = metadata.get("INSTALLER")
+    except AttributeError:
+        return ""
+    return str(value or "")
+
+
+def _find_manifest(root: Path, wheel_filename: str) -> Path | None:
+    """The manifest this wheel installed, found through its RECORD (any --lib-sdir)."""
+    name, version = wheel_filename.split("-")[:2]
+    record = root / f"{name}-{version}.dist-info" / "RECORD"
+    try:
+        lines = record.read_text().splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        path = line.split(",", 1)[0]
+        if path.count("/") == 1 and path.endswith("/" + MANIFEST_FILENAME):
+            return root / path
+    default = root / f"{name}.libs" / MANIFEST_FILENAME
+    return default if default.is_file() else None
+
+
+_loader: _Loader | None = None
+
+
+def activate(*, verify_hashes: bool = True, provider_grace_seconds: float = 1.0) -> None:
+    """Load every wheel installed from now on by its manifest, when it has one.
+
+    ``verify_hashes``: check each file's sha256 against the manifest before loading it.
+    ``provider_grace_seconds``: how long a module whose library another wheel provides
+    waits for that wheel to be unpacked (wheels of one micropip call arrive together).
+    Activating again only updates these options.
+    """
+    global _loader
+    if _loader is None:
+        _loader = _Loader(require_internals(), verify_hashes)
+        _loader.install()
+    _loader.verify_hashes = verify_hashes
+    _loader.hook.providerGraceMs = int(provider_grace_seconds * 1000)
+
+
+def deactivate() -> None:
+    """Restore stock behaviour. Libraries already loaded stay loaded."""
+    global _loader
+    if _loader is not None:
+        _loader.uninstall()
+        _loader = None
+
+
+def is_active() -> bool:
+    return _loader is not None
