@@ -20,40 +20,40 @@ Each tool's answer is checked too. The results replace the section between
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
-import os
-import platform
-import re
 import statistics
 import subprocess
 import sys
 import time
-import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))  # the test suite's cache of real wheels
-cache_root: Callable[[], Path] = importlib.import_module("support.cache").cache_root
-fetch_real_wheel: Callable[[str], Path] = importlib.import_module(
-    "support.real_wheels"
-).fetch_real_wheel
+from bench_common import (
+    DOC,
+    REPO,
+    UPSTREAM,
+    Check,
+    emwheel_executable,
+    ensure_upstream_venv,
+    fetch_real_wheel,
+    fmt_ms,
+    invocation,
+    last_error_line,
+    machine_line,
+    run_or_exit,
+    tool_env,
+    unpacked_size,
+    upstream_env,
+    write_section,
+)
+from bench_common import spread_ms as spread
 
-UPSTREAM = "auditwheel-emscripten"
-UPSTREAM_VERSION = "0.3.0"
 WHEELS = ("mypy", "grill-usd-core")
 DRIVER = REPO / "benchmarks" / "show_driver.py"
-DOC = REPO / "docs" / "benchmarks.md"
 START, END = "<!-- bench_show:start -->", "<!-- bench_show:end -->"
-DOC_HEADER = """# Benchmarks
-
-Measured on real wheels. Each section below is written by a script in `benchmarks/`
-(named in the section's markers); run the script again to refresh its section.
-"""
 TARGET = (
     "at least 10x faster than auditwheel-emscripten on mypy; "
     "correct answer on grill-usd-core, where auditwheel-emscripten fails"
@@ -72,12 +72,6 @@ class Tool:
     env: Mapping[str, str]
 
 
-@dataclass(frozen=True)
-class Check:
-    description: str
-    passed: bool
-
-
 @dataclass
 class Measurement:
     """One tool on one wheel."""
@@ -92,42 +86,14 @@ class Measurement:
 
 
 def emwheel_tool() -> Tool:
-    emwheel = Path(sys.executable).parent / "emwheel"
-    if not emwheel.exists():
-        sys.exit(f"no {emwheel}: run tools/setup first, then this script with .venv/bin/python")
-    return Tool("emwheel", Path(sys.executable), (str(emwheel), "show", "--json"), os.environ)
+    emwheel = emwheel_executable()
+    return Tool("emwheel", Path(sys.executable), (str(emwheel), "show", "--json"), tool_env())
 
 
 def upstream_tool() -> Tool:
     venv = ensure_upstream_venv()
     python = venv / "bin" / "python"
-    # Like an activated venv: the tool shells out to `wheel unpack`, found through PATH.
-    env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return Tool(UPSTREAM, python, (str(python), "-c", UPSTREAM_SHOW), env)
-
-
-def ensure_upstream_venv() -> Path:
-    """The upstream tool's own virtualenv, made (with this Python) unless it already works."""
-    venv = cache_root() / "bench" / f"{UPSTREAM}-{UPSTREAM_VERSION}"
-    python = venv / "bin" / "python"
-    probe = "import sys; from importlib.metadata import version; sys.exit(version(sys.argv[1]))"
-    if python.exists():
-        found = subprocess.run([python, "-c", probe, UPSTREAM], capture_output=True, text=True)
-        if found.stderr.strip() == UPSTREAM_VERSION:
-            return venv
-    print(f"creating {venv} ...", flush=True)
-    run_or_exit([sys.executable, "-m", "venv", "--clear", str(venv)])
-    pip_install = ["-m", "pip", "install", "--quiet", "--ignore-requires-python"]
-    run_or_exit([str(python), *pip_install, f"{UPSTREAM}=={UPSTREAM_VERSION}"])
-    return venv
-
-
-def run_or_exit(command: list[str], env: Mapping[str, str] | None = None) -> str:
-    """The command's output; exit with its error output if it fails."""
-    result = subprocess.run(command, capture_output=True, text=True, env=env)
-    if result.returncode != 0:
-        sys.exit(f"failed: {' '.join(command)}\n{result.stderr}")
-    return result.stdout
+    return Tool(UPSTREAM, python, (str(python), "-c", UPSTREAM_SHOW), upstream_env(venv))
 
 
 # --- measuring --------------------------------------------------------------------------
@@ -140,18 +106,6 @@ def time_process(tool: Tool, wheel: Path) -> tuple[float, subprocess.CompletedPr
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=tool.env
     )
     return time.perf_counter() - start, result
-
-
-def last_error_line(stderr: str) -> str:
-    """The exception line of a traceback, with where it was raised when that is known."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    if not lines:
-        return "failed without a message"
-    frames = re.findall(r'File "([^"]+)", line (\d+), in (\S+)', stderr)
-    if not frames:
-        return lines[-1]
-    filename, lineno, function = frames[-1]
-    return f"{lines[-1]} (at {Path(filename).name}:{lineno} in {function})"
 
 
 def time_inprocess(tool: Tool, wheel: Path) -> dict[str, Any]:
@@ -225,14 +179,6 @@ def emwheel_checks(emwheel: Tool, key: str, wheel: Path) -> list[Check]:
 # --- the report -------------------------------------------------------------------------
 
 
-def fmt_ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms"
-
-
-def spread(seconds: list[float]) -> str:
-    return f"{min(seconds) * 1000:.0f}-{max(seconds) * 1000:.0f} ms"
-
-
 def outcome(m: Measurement, checks: list[Check]) -> str:
     if m.error is not None:
         return f"fails: {m.error}"
@@ -275,26 +221,8 @@ def target_met(
     return fast, correct
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def os_name() -> str:
-    try:
-        return platform.freedesktop_os_release()["PRETTY_NAME"]
-    except (OSError, KeyError):
-        return platform.system()
-
-
 def wheel_line(key: str, wheel: Path) -> str:
-    with zipfile.ZipFile(wheel) as archive:
-        unpacked = sum(info.file_size for info in archive.infolist())
+    unpacked = unpacked_size(wheel)
     return (
         f"- {key}: `{wheel.name}`, {wheel.stat().st_size / 1e6:.1f} MB "
         f"({unpacked / 1e6:.1f} MB unpacked)"
@@ -328,8 +256,7 @@ def render_section(
         "",
         f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- command: `{command}` ({rounds} rounds per tool and wheel)",
-        f"- machine: {cpu_model()}, {os.cpu_count()} cores, {os_name()}, "
-        f"Python {platform.python_version()}",
+        machine_line(),
         f"- emwheel {versions['emwheel']}, {UPSTREAM} {versions[UPSTREAM]} "
         "(own virtualenv, same Python)",
         *(wheel_line(key, wheel) for key, wheel in wheels.items()),
@@ -340,7 +267,9 @@ def render_section(
         " interleaved round by round. In-process: the call alone after the imports"
         " (`benchmarks/show_driver.py`, a fresh driver process per round, interleaved"
         " too), including rendering the output in memory. Medians and spreads are over"
-        " the rounds; the machine may be shared, so compare the tools within one run.",
+        " the rounds; the machine may be shared, so compare the tools within one run."
+        " Both tools run with bytecode caching on (`PYTHONPYCACHEPREFIX` in the cache folder,"
+        " written in the warm-up; `PYTHONDONTWRITEBYTECODE` removed).",
         "",
         "What each tool does: auditwheel-emscripten unpacks the whole wheel into a"
         " temporary folder by running `wheel unpack` (a second Python process, which also"
@@ -371,18 +300,6 @@ def render_section(
     return "\n".join(lines) + "\n"
 
 
-def write_section(section: str) -> None:
-    """Replace this benchmark's marked section of the doc, or add it."""
-    text = DOC.read_text() if DOC.exists() else DOC_HEADER
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        text = before + section + ("\n" + after if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text)
-
-
 # --- main -------------------------------------------------------------------------------
 
 
@@ -394,16 +311,12 @@ def main() -> None:
     tools = [emwheel_tool(), upstream_tool()]
     checks = {key: emwheel_checks(tools[0], key, wheel) for key, wheel in wheels.items()}
     results, versions = measure(tools, wheels, args.rounds)
-    section = render_section(results, wheels, versions, checks, args.rounds, invocation())
+    section = render_section(
+        results, wheels, versions, checks, args.rounds, invocation("benchmarks/bench_show.py")
+    )
     print(section)
-    write_section(section)
+    write_section(section, START, END)
     print(f"written: {DOC.relative_to(REPO)}")
-
-
-def invocation() -> str:
-    python = Path(sys.executable)
-    shown = python.relative_to(REPO) if python.is_relative_to(REPO) else python
-    return " ".join([str(shown), "benchmarks/bench_show.py", *sys.argv[1:]])
 
 
 if __name__ == "__main__":
