@@ -50,3 +50,21 @@ def serve(request: pytest.FixtureRequest) -> Iterator[Callable[[Any, Path], str]
 
     yield serve_file
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def loader_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """emwheel_loader as a pure-Python wheel, to install into Pyodide with micropip."""
+    import emwheel_loader
+
+    from support.wheel_builder import build_wheel
+
+    package = Path(emwheel_loader.__file__).parent
+    files = {
+        f"emwheel_loader/{f.name}": f.read_bytes()
+        for f in sorted(package.iterdir())
+        if f.suffix in (".py", ".js", ".typed")
+    }
+    return build_wheel(
+        tmp_path_factory.mktemp("loader"), "emwheel_loader", "0.1.0", files, tag="py3-none-any"
+    )

@@ -38,6 +38,7 @@ RECIPES = (
     ModuleRecipe("libmid.so", "mid.c", links=("libbase.so",), import_undefined=True),
     ModuleRecipe("_testext.abi3.so", "testext.c", links=("libmid.so",), import_undefined=True),
     ModuleRecipe("libundefined.so", "undefined_call.c", import_undefined=True),
+    ModuleRecipe("libscale.so", "scale_user.c", import_undefined=True),
 )
 
 
