@@ -14,7 +14,7 @@ import fnmatch
 import hashlib
 import posixpath
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from emwheel_loader.dylink import DylinkSection
@@ -187,7 +187,11 @@ class _Planner:
             summary = self._scan(file)
             if summary is None:
                 continue
-            module = ModulePlan(file.install_path, summary, _kind(file.install_path, summary), file)
+            kind = _kind(file.install_path, summary)
+            # The import and export sections were needed for the kind only: do not keep
+            # them (tens of MB for a large C++ wheel).
+            summary = replace(summary, import_payload=b"", export_payload=b"")
+            module = ModulePlan(file.install_path, summary, kind, file)
             module.vendored_from = self._previous_vendored_from(file.install_path)
             self.modules[module.path] = module
             queue.append(module)
@@ -295,9 +299,9 @@ class _Planner:
                 summary = scan_module_stream(stream)
             except EmwheelError as e:
                 raise type(e)(f"{result.path}: {e}") from None
-        module = ModulePlan(
-            path, summary, _kind(path, summary), source=result.path, vendored_from=name
-        )
+        kind = _kind(path, summary)
+        summary = replace(summary, import_payload=b"", export_payload=b"")
+        module = ModulePlan(path, summary, kind, source=result.path, vendored_from=name)
         self.vendored[name] = module
         self.modules[path] = module
         queue.append(module)
