@@ -78,12 +78,21 @@ def configure_parser(subparsers: Any) -> None:
         help="do not add RUNTIME_PATH entries; the result then loads only with emwheel's "
         "loader, which follows the manifest (default: add them)",
     )
+    parser.add_argument(
+        "--pyodide-dist",
+        type=Path,
+        metavar="DIR",
+        help="take the Pyodide shared-library packages (not vendored, recorded as external) "
+        "from this distribution's pyodide-lock.json and package files (default: emwheel's "
+        "table for the Pyodide the wheel's platform tag names)",
+    )
     parser.set_defaults(execute=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
     from .errors import EmwheelError, InvalidInput
     from .library_search import LibrarySearch
+    from .pyodide_distribution import target_from_distribution
     from .repair import repair_wheel
     from .repair_plan import RepairOptions
 
@@ -93,7 +102,13 @@ def execute(args: argparse.Namespace) -> int:
             f"emwheel: error: --lib-sdir {args.lib_sdir!r} must be a plain suffix", file=sys.stderr
         )
         return EXIT_BAD_INPUT
+    try:
+        target = target_from_distribution(args.pyodide_dist) if args.pyodide_dist else None
+    except InvalidInput as e:
+        print(f"emwheel: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     options = RepairOptions(
+        target=target,
         libdirs=search.libdirs,
         exclude=tuple(args.exclude),
         mangle=args.mangle,

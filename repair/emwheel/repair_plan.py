@@ -72,6 +72,7 @@ class RepairOptions:
     mangle: bool = True
     lib_sdir: str = ".libs"
     runtime_path: bool = True  # False: leave RUNTIME_PATH alone (loads only with the loader)
+    target: PyodideTarget | None = None  # default: the first Pyodide the wheel's tags name
 
 
 @dataclass(frozen=True)
@@ -141,8 +142,8 @@ class _Planner:
         dist_dir = source.path.name.split("-")[0]
         self.libs_dir = dist_dir + options.lib_sdir
         self.manifest_path = f"{self.libs_dir}/{MANIFEST_FILENAME}"
-        targets = [t for t in _targets(source)]
-        self.target = targets[0] if targets else DEFAULT_TARGET
+        targets = _targets(source)
+        self.target = options.target or (targets[0] if targets else DEFAULT_TARGET)
         self.search = LibrarySearch(options.libdirs)
         self.index = LibraryIndex(f.install_path for f in source.files)
         self.files_by_path = {f.install_path: f for f in source.files}

@@ -68,3 +68,41 @@ def loader_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_wheel(
         tmp_path_factory.mktemp("loader"), "emwheel_loader", "0.1.0", files, tag="py3-none-any"
     )
+
+
+TEST_LIBRARY_PACKAGE = "libemwtest"
+TEST_LIBRARY_FILE = "libemwtestbase.so"
+
+
+@pytest.fixture(scope="session")
+def pyodide_library_package(request: pytest.FixtureRequest, test_modules: dict[str, Path]) -> str:
+    """A shared-library package of our own in the distribution's lock file, as Pyodide's
+    libgeos or libopenblas are (their files are not reachable offline): a zip with
+    libemwtestbase.so (libbase.so under another name), installed into /usr/lib.
+
+    Added to the distribution folder in place, idempotently; request this fixture before
+    the Pyodide fixture, which reads the lock file when it starts.
+    """
+    import hashlib
+    import zipfile
+
+    dist_dir = Path(request.config.getoption("--dist-dir")).resolve()
+    archive = dist_dir / f"{TEST_LIBRARY_PACKAGE}-1.0.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        info = zipfile.ZipInfo(TEST_LIBRARY_FILE, (2024, 1, 1, 0, 0, 0))
+        zf.writestr(info, test_modules["libbase.so"].read_bytes())
+    lock_file = dist_dir / "pyodide-lock.json"
+    lock = json.loads(lock_file.read_text())
+    lock["packages"][TEST_LIBRARY_PACKAGE] = {
+        "name": TEST_LIBRARY_PACKAGE,
+        "version": "1.0",
+        "file_name": archive.name,
+        "install_dir": "dynlib",
+        "sha256": hashlib.sha256(archive.read_bytes()).hexdigest(),
+        "package_type": "shared_library",
+        "imports": [],
+        "depends": [],
+        "unvendored_tests": False,
+    }
+    lock_file.write_text(json.dumps(lock, indent=2))
+    return TEST_LIBRARY_PACKAGE

@@ -14,6 +14,7 @@ from pytest_pyodide import run_in_pyodide
 from emwheel.repair import repair_wheel
 from emwheel.repair_plan import RepairOptions
 
+from support.module_edit import with_needed
 from support.wheel_builder import build_wheel
 
 pytestmark = pytest.mark.runtime
@@ -312,3 +313,53 @@ def test_a_library_that_uses_another_without_needing_it(
         install_urls(selenium_standalone, [url], serve(selenium_standalone, loader_wheel)) is None
     )
     assert call_scaled(selenium_standalone, 5) == 15
+
+
+def provider_package_wheel(
+    tmp_path: Path, modules: dict[str, bytes], tag: str, dist_dir: Path
+) -> Path:
+    """testpkg whose libmid NEEDs libemwtestbase.so, which a Pyodide package provides."""
+    from emwheel.pyodide_distribution import target_from_distribution
+
+    libdir = tmp_path / "libdir"
+    libdir.mkdir()
+    (libdir / "libmid.so").write_bytes(with_needed(modules["libmid.so"], "libemwtestbase.so"))
+    files = {"testpkg/__init__.py": INIT, "testpkg/_testext.abi3.so": modules["_testext.abi3.so"]}
+    wheel = build_wheel(tmp_path / "d", "testpkg", "1.0", files, tag=tag)
+    options = RepairOptions(libdirs=(libdir,), target=target_from_distribution(dist_dir))
+    return repair_wheel(wheel, tmp_path / "o", options).output
+
+
+def test_a_pyodide_library_package_named_as_provider_is_loaded_first(
+    pyodide_library_package: str,
+    selenium_standalone: Any,
+    serve: Serve,
+    loader_wheel: Path,
+    module_bytes: dict[str, bytes],
+    wheel_tag: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    dist_dir = Path(request.config.getoption("--dist-dir"))
+    wheel = provider_package_wheel(tmp_path, module_bytes, wheel_tag, dist_dir)
+    with zipfile.ZipFile(wheel) as zf:
+        manifest = zf.read("testpkg.libs/emwheel-manifest.json").decode()
+    assert '"package": "libemwtest"' in manifest
+    loader = serve(selenium_standalone, loader_wheel)
+    assert install_urls(selenium_standalone, [serve(selenium_standalone, wheel)], loader) is None
+    assert call_compute(selenium_standalone, "testpkg", 2) == 107
+
+
+def test_without_the_loader_the_pyodide_library_package_is_not_loaded(
+    pyodide_library_package: str,
+    selenium_standalone: Any,
+    serve: Serve,
+    module_bytes: dict[str, bytes],
+    wheel_tag: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    dist_dir = Path(request.config.getoption("--dist-dir"))
+    wheel = provider_package_wheel(tmp_path, module_bytes, wheel_tag, dist_dir)
+    error = install_urls(selenium_standalone, [serve(selenium_standalone, wheel)])
+    assert error is not None and 'Failed to find dynamic library "libemwtestbase.so"' in error

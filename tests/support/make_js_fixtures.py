@@ -14,11 +14,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from support.build_modules import build_test_modules  # noqa: E402
-from support.wheel_builder import build_wheel  # noqa: E402
+from emwheel.repair import repair_wheel
+from emwheel.repair_plan import RepairOptions
 
-from emwheel.repair import repair_wheel  # noqa: E402
-from emwheel.repair_plan import RepairOptions  # noqa: E402
+from support.build_modules import build_test_modules
+from support.wheel_builder import build_wheel
 
 
 def main(out: Path, abi: str) -> dict[str, str]:
