@@ -363,3 +363,100 @@ def test_without_the_loader_the_pyodide_library_package_is_not_loaded(
     wheel = provider_package_wheel(tmp_path, module_bytes, wheel_tag, dist_dir)
     error = install_urls(selenium_standalone, [serve(selenium_standalone, wheel)])
     assert error is not None and 'Failed to find dynamic library "libemwtestbase.so"' in error
+
+
+# -- two wheels: one ships a library, the other's extension needs it ----------------------
+
+
+def two_wheels(
+    tmp_path: Path, modules: dict[str, bytes], tag: str, libdir: Path
+) -> tuple[Path, Path]:
+    """provpkg ships libbase.so under its own name; conspkg's libmid NEEDs libbase.so,
+    left out at repair time with --exclude, and conspkg declares provpkg in Requires-Dist."""
+    provider_files = {"provpkg/__init__.py": b"", "provpkg/libbase.so": modules["libbase.so"]}
+    provider = build_wheel(tmp_path / "dp", "provpkg", "1.0", provider_files, tag=tag)
+    provider = repair_wheel(provider, tmp_path / "op", RepairOptions()).output
+    (libdir / "libbase.so").unlink()
+    files = {"conspkg/__init__.py": INIT, "conspkg/_testext.abi3.so": modules["_testext.abi3.so"]}
+    consumer = build_wheel(tmp_path / "dc", "conspkg", "1.0", files, tag=tag, requires=("provpkg",))
+    options = RepairOptions(libdirs=(libdir,), exclude=("libbase.so",))
+    consumer = repair_wheel(consumer, tmp_path / "oc", options).output
+    return provider, consumer
+
+
+@run_in_pyodide(packages=["micropip"])
+async def install_in_turn(selenium: Any, loader: str, *batches: list[str]) -> str | None:
+    import micropip
+
+    await micropip.install(loader)
+    import emwheel_loader
+
+    emwheel_loader.activate()
+    try:
+        for batch in batches:
+            await micropip.install(batch, deps=False)
+    except Exception as e:
+        return str(e)
+    return None
+
+
+@pytest.mark.parametrize("order", ["together", "consumer-first-in-call", "provider-then-consumer"])
+def test_a_library_from_another_wheel(
+    selenium_standalone: Any,
+    serve: Serve,
+    loader_wheel: Path,
+    module_bytes: dict[str, bytes],
+    wheel_tag: str,
+    libdir: Path,
+    tmp_path: Path,
+    order: str,
+) -> None:
+    provider, consumer = two_wheels(tmp_path, module_bytes, wheel_tag, libdir)
+    p, c = serve(selenium_standalone, provider), serve(selenium_standalone, consumer)
+    batches = {
+        "together": [[p, c]],
+        "consumer-first-in-call": [[c, p]],
+        "provider-then-consumer": [[p], [c]],
+    }[order]
+    loader = serve(selenium_standalone, loader_wheel)
+    assert install_in_turn(selenium_standalone, loader, *batches) is None
+    assert call_compute(selenium_standalone, "conspkg", 2) == 107
+    copies, keys = loaded_copies(selenium_standalone, "libbase")
+    assert copies == 1, keys
+
+
+def test_a_library_from_a_wheel_named_in_requires_dist(
+    selenium_standalone: Any,
+    serve: Serve,
+    loader_wheel: Path,
+    module_bytes: dict[str, bytes],
+    wheel_tag: str,
+    libdir: Path,
+    tmp_path: Path,
+) -> None:
+    provider, consumer = two_wheels(tmp_path, module_bytes, wheel_tag, libdir)
+    provider_url = serve(selenium_standalone, provider)
+    page = tmp_path / "provpkg.html"
+    page.write_text(f'<html><body><a href="{provider_url}">{provider.name}</a></body></html>\n')
+    index = serve(selenium_standalone, page).replace("provpkg.html", "{package_name}.html")
+    loader = serve(selenium_standalone, loader_wheel)
+    consumer_url = serve(selenium_standalone, consumer)
+    assert install_urls(selenium_standalone, [consumer_url], loader, index) is None
+    assert call_compute(selenium_standalone, "conspkg", 3) == 110
+
+
+def test_the_consumer_alone_gives_a_clear_error(
+    selenium_standalone: Any,
+    serve: Serve,
+    loader_wheel: Path,
+    module_bytes: dict[str, bytes],
+    wheel_tag: str,
+    libdir: Path,
+    tmp_path: Path,
+) -> None:
+    _, consumer = two_wheels(tmp_path, module_bytes, wheel_tag, libdir)
+    loader = serve(selenium_standalone, loader_wheel)
+    error = install_urls(selenium_standalone, [serve(selenium_standalone, consumer)], loader)
+    assert error is not None
+    assert "conspkg-1.0-" in error and "conspkg.libs/libmid-" in error
+    assert "needs libbase.so, which the wheel leaves to another wheel" in error
