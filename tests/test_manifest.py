@@ -120,3 +120,14 @@ def test_the_loader_package_imports_nothing_from_the_host_side() -> None:
             for name in names:
                 top = name.split(".")[0]
                 assert top not in ("emwheel", "packaging"), f"{source.name} imports {name}"
+
+
+@pytest.mark.parametrize(
+    ("version", "supported"),
+    [("314.0.7", True), ("315.1.0", True), ("0.29.3", True), ("0.28.0", True),
+     ("0.27.7", False), ("0.26.4", False), ("unknown", False)],
+)  # fmt: skip
+def test_loader_supported_pyodide_versions(version: str, supported: bool) -> None:
+    from emwheel_loader.pyodide_internals import _is_supported_version
+
+    assert _is_supported_version(version) is supported

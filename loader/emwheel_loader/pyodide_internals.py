@@ -47,6 +47,11 @@ def require_internals() -> PyodideInternals:
             "emwheel_loader runs inside Pyodide (pyodide_js is not importable here)"
         ) from None
     version = str(getattr(pyodide_js, "version", "unknown"))
+    if not _is_supported_version(version):
+        raise UnsupportedPyodideError(
+            f"emwheel_loader does not support Pyodide {version} (supported: 314.x, 0.29.x, "
+            "0.28.x; see docs/loader.md)"
+        )
     missing = []
     if not callable(getattr(_package_loader, "unpack_buffer", None)):
         missing.append("pyodide._package_loader.unpack_buffer")
@@ -71,3 +76,14 @@ def require_internals() -> PyodideInternals:
             "(supported: Pyodide 314.x and 0.29.x)"
         )
     return PyodideInternals(version, _package_loader, module, api, pyodide_js)
+
+
+def _is_supported_version(version: str) -> bool:
+    """314.x and later, and 0.28/0.29 (which load libraries the same way); not 0.27 or older,
+    whose installer bypasses the dlopen hook (docs/loader.md)."""
+    parts = version.split(".")
+    try:
+        major, minor = int(parts[0]), int(parts[1])
+    except (ValueError, IndexError):
+        return False
+    return major >= 314 or (major == 0 and minor in (28, 29))

@@ -25,10 +25,16 @@ pytestmark = pytest.mark.runtime
 
 
 @run_in_pyodide(packages=["micropip"])
-async def install_url(selenium: Any, url: str) -> str | None:
-    """Install with micropip; the error text if it fails."""
+async def install_url(selenium: Any, url: str, loader: str | None = None) -> str | None:
+    """Install with micropip (after activating emwheel's loader, given its wheel's URL);
+    the error text if it fails."""
     import micropip
 
+    if loader:
+        await micropip.install(loader)
+        import emwheel_loader
+
+        emwheel_loader.activate()
     try:
         await micropip.install(url, deps=False)
     except Exception as e:
@@ -122,14 +128,21 @@ def test_derived_awkward_cpp_fails_before_repair(
     assert error is not None and 'Failed to find dynamic library "libawkward.so"' in error
 
 
+@pytest.mark.parametrize("loader", [False, True], ids=["stock", "loader"])
 def test_derived_awkward_cpp_repaired_loads_and_runs(
-    selenium_standalone: Any, serve: Any, pyodide_lock_info: dict[str, str], tmp_path: Path
+    selenium_standalone: Any,
+    serve: Any,
+    pyodide_lock_info: dict[str, str],
+    tmp_path: Path,
+    loader: bool,
+    loader_wheel: Path,
 ) -> None:
     derived = derive_unrepaired(
         fetch_real_wheel(_awkward_key(pyodide_lock_info)), ("awkward_cpp/lib/libawkward.so",)
     )
     out = repaired(derived.wheel, tmp_path, derived.libdir)
-    assert install_url(selenium_standalone, serve(selenium_standalone, out)) is None
+    loader_url = serve(selenium_standalone, loader_wheel) if loader else None
+    assert install_url(selenium_standalone, serve(selenium_standalone, out), loader_url) is None
     assert run_awkward_forth(selenium_standalone, "1 2 + 10 *") == [30]
 
 
@@ -143,8 +156,14 @@ def make_usd_stage(selenium: Any) -> str:
     return str(stage.GetRootLayer().ExportToString())
 
 
+@pytest.mark.parametrize("loader", [False, True], ids=["stock", "loader"])
 def test_derived_grill_usd_core_repaired_creates_a_usd_stage(
-    selenium_standalone: Any, serve: Any, pyodide_lock_info: dict[str, str], tmp_path: Path
+    selenium_standalone: Any,
+    serve: Any,
+    pyodide_lock_info: dict[str, str],
+    tmp_path: Path,
+    loader: bool,
+    loader_wheel: Path,
 ) -> None:
     if pyodide_lock_info["abi_version"] != "2026_0":
         pytest.skip("grill-usd-core 26.8 is published for Pyodide 314 (cp314) only")
@@ -152,7 +171,8 @@ def test_derived_grill_usd_core_repaired_creates_a_usd_stage(
         fetch_real_wheel("grill-usd-core"), ("grill_usd_core.libs/libusd_ms.so",)
     )
     out = repaired(derived.wheel, tmp_path, derived.libdir)
-    assert install_url(selenium_standalone, serve(selenium_standalone, out)) is None
+    loader_url = serve(selenium_standalone, loader_wheel) if loader else None
+    assert install_url(selenium_standalone, serve(selenium_standalone, out), loader_url) is None
     exported = make_usd_stage(selenium_standalone)
     assert 'def Sphere "Ball"' in exported
     assert "double radius = 2.5" in exported
