@@ -1,0 +1,337 @@
+"""`emwheel check`: will this wheel load in that Pyodide? Answered offline.
+
+For each wheel: its tags against the target's ABI and Python; every NEEDED library (as
+`show` resolves it); every import of every module against what the target's main module
+provides (shipped ABI data, see pyodide_abi), what the wheel's other modules export, and
+what the Pyodide library packages it needs export; and the WebAssembly features each module
+uses, with the oldest Chrome and Node that run them.
+
+What Pyodide does with an unresolved import, seen in Pyodide 314.0.7: a GOT entry (data, or
+a function whose address is taken) or a non-function ``env`` import makes the dlopen fail
+("Dynamic linking error: undefined symbol"): an error here. An ``env`` function loads as a
+stub, and the first call to it is a fatal error that stops Pyodide ("cannot resolve
+symbol"): a warning here (an error with ``strict``), since real wheels carry references to
+functions they never call. Weak imports are neither.
+Symbols of the other modules of the wheel count whatever the NEEDED lists say: Pyodide
+loads every library of a wheel at install time and binds symbols across them.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from emwheel_loader.dylink import LEGACY_DYLINK_SECTION_NAME
+from emwheel_loader.manifest import MANIFEST_FILENAME, Manifest
+
+from .errors import InvalidInput, WasmFormatError
+from .file_formats import PREFIX_SIZE, detect_format
+from .library_resolution import LibraryIndex, Resolution, resolve_needed
+from .package_source import READ_ERRORS, PackageFile, PackageSource, open_source
+from .pyodide_abi import PyodideAbi
+from .pyodide_targets import PYODIDE_TARGETS
+from .runtime_support import minimum_versions
+from .show import extension_init_names
+from .show_report import Finding
+from .symbol_tables import ImportName, export_names, import_names
+from .tag_check import TagVerdict, check_tags
+from .wasm_features import detect_features
+from .wasm_module import SectionId, WasmModule
+
+__all__ = ["CheckReport", "ModuleCheck", "UnresolvedSymbol", "check_wheel"]
+
+_GOT = (b"GOT.mem", b"GOT.func")
+
+
+@dataclass(frozen=True)
+class UnresolvedSymbol:
+    name: str
+    import_module: str  # "env", "GOT.mem", "GOT.func", ...
+    effect: str  # "load fails" or "fatal at first call"
+
+
+@dataclass(frozen=True)
+class ModuleCheck:
+    path: str
+    kind: str  # "extension" or "shared"
+    features: tuple[str, ...]
+    imports: int
+    resolved_by: dict[str, int]  # "pyodide" | "wheel" | "package <name>" -> count
+    unresolved: tuple[UnresolvedSymbol, ...]
+    unverified: tuple[str, ...] = ()  # imports left to libraries whose symbols are unknown
+    weak_unresolved: int = 0
+    pyodide_packages: tuple[str, ...] = ()  # that must be loaded before this module
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    source: str
+    target: PyodideAbi
+    tags: TagVerdict | None  # None for a folder or a module file
+    modules: tuple[ModuleCheck, ...]
+    findings: tuple[Finding, ...]
+    chrome: int = 0
+    node: str = "0.0.0"
+    runtime_features: tuple[str, ...] = field(default=())  # the features that set them
+
+    @property
+    def loads(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+
+@dataclass
+class _Module:
+    file: PackageFile
+    kind: str
+    needed: tuple[str, ...]
+    runtime_path: tuple[str, ...]
+    weak: set[tuple[bytes, bytes]]
+    imports: list[ImportName]
+    exports: set[bytes]
+    features: tuple[str, ...]
+    legacy_dylink: bool
+
+
+def check_wheel(path: Path, target: PyodideAbi, strict: bool = False) -> CheckReport:
+    """Check a wheel (or folder, or module file) against a Pyodide release.
+
+    ``strict``: an undefined function is an error too (by default a warning: the module
+    loads, and only a call to it stops Pyodide; real wheels carry such references).
+    """
+    with open_source(path) as source:
+        return _Checker(source, target, strict).run()
+
+
+def _pyodide_library_files(target: PyodideAbi) -> dict[str, str]:
+    """Library file name -> package, from the target's lock file (and emwheel's table for
+    packages whose files are not known)."""
+    known = {so: pkg for t in PYODIDE_TARGETS for so, pkg in t.shared_libraries.items()}
+    files: dict[str, str] = {}
+    for name, package in target.library_packages.items():
+        if package.libraries is not None:
+            for library in package.libraries:
+                files.setdefault(posixpath.basename(library), name)
+        else:
+            for so_name, owner in known.items():
+                if owner == name:
+                    files.setdefault(so_name, name)
+    return files
+
+
+class _Checker:
+    def __init__(self, source: PackageSource, target: PyodideAbi, strict: bool) -> None:
+        self.source = source
+        self.target = target
+        self.strict = strict
+        self.findings: list[Finding] = []
+        self.library_files = _pyodide_library_files(target)
+
+    def run(self) -> CheckReport:
+        tags = None
+        if self.source.wheel_name is not None:
+            tags = check_tags(
+                self.source.wheel_name.tags, self.target.abi, self.target.python_minor
+            )
+            for problem in tags.problems if not tags.fits else ():
+                self.findings.append(
+                    Finding("error", "wheel-tags", f"{problem} (target: Pyodide "
+                            f"{self.target.pyodide_version}, ABI {self.target.abi}, "
+                            f"Python {self.target.python_minor})")
+                )  # fmt: skip
+        modules = self._read_modules()
+        excluded = self._excluded_libraries()
+        index = LibraryIndex(f.install_path for f in self.source.files)
+        exports_by_path = {m.file.install_path: m.exports for m in modules}
+        wheel_exports: set[bytes] = set().union(*exports_by_path.values()) if modules else set()
+        checks = [self._check_module(m, index, wheel_exports, exports_by_path, excluded)
+                  for m in modules]  # fmt: skip
+        features = {f for m in checks for f in m.features}
+        chrome, node, reasons = minimum_versions(features)
+        return CheckReport(
+            self.source.label, self.target, tags, tuple(checks), tuple(self.findings),
+            chrome, node, tuple(reasons),
+        )  # fmt: skip
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _read(self, file: PackageFile) -> bytes:
+        try:
+            with self.source.open(file) as stream:
+                return stream.read()
+        except READ_ERRORS as e:
+            raise InvalidInput(f"{self.source.describe(file)}: cannot read entry ({e})") from None
+
+    def _read_modules(self) -> list[_Module]:
+        modules = []
+        for file in self.source.files:
+            if file.size < PREFIX_SIZE:
+                continue
+            if detect_format(self.source.read_prefix(file, PREFIX_SIZE)) != "wasm":
+                continue
+            data = self._read(file)
+            try:
+                modules.append(self._module(file, data))
+            except WasmFormatError as e:
+                raise WasmFormatError(f"{self.source.describe(file)}: {e}") from None
+        return modules
+
+    def _module(self, file: PackageFile, data: bytes) -> _Module:
+        module = WasmModule.parse(data)
+        module.validate()
+        dylink = module.dylink
+
+        def payload(section_id: SectionId) -> bytes:
+            header = module.section(section_id)
+            return data[header.payload_offset : header.end] if header else b""
+
+        exports = export_names(payload(SectionId.EXPORT))
+        init_names = {n.encode() for n in extension_init_names(file.install_path)}
+        weak = {(i.module.encode(), i.field.encode()) for i in dylink.import_info if i.is_weak} \
+            if dylink else set()  # fmt: skip
+        report = detect_features(data)
+        return _Module(
+            file=file,
+            kind="extension" if exports & init_names else "shared",
+            needed=dylink.needed if dylink else (),
+            runtime_path=dylink.runtime_path if dylink else (),
+            weak=weak,
+            imports=import_names(payload(SectionId.IMPORT)),
+            exports=exports,
+            features=tuple(sorted(str(f) for f in report.features)),
+            legacy_dylink=dylink is not None and dylink.name == LEGACY_DYLINK_SECTION_NAME,
+        )
+
+    def _excluded_libraries(self) -> set[str]:
+        """Libraries the wheel's manifest leaves to other wheels (repair --exclude)."""
+        excluded: set[str] = set()
+        for file in self.source.files:
+            parts = file.install_path.split("/")
+            if len(parts) == 2 and parts[1] == MANIFEST_FILENAME:
+                try:
+                    manifest = Manifest.from_json(self._read(file), self.source.describe(file))
+                except InvalidInput:
+                    continue  # `emwheel show` reports a broken manifest
+                for entry in manifest.modules:
+                    for needed in entry.needed:
+                        if needed.external is not None and needed.external.kind == "excluded":
+                            excluded.add(needed.name)
+        return excluded
+
+    # -- checking ----------------------------------------------------------------------------
+
+    def _check_module(
+        self,
+        module: _Module,
+        index: LibraryIndex,
+        wheel_exports: set[bytes],
+        exports_by_path: dict[str, set[bytes]],
+        excluded: set[str],
+    ) -> ModuleCheck:
+        path = module.file.install_path
+        if module.legacy_dylink:
+            self.findings.append(Finding(
+                "error", "legacy-dylink", "legacy 'dylink' section: Emscripten >= 4.0.5 only "
+                "loads modules with a 'dylink.0' section", path,
+            ))  # fmt: skip
+        package_exports: set[bytes] = set()
+        packages: list[str] = []
+        unknown_sources: list[str] = []
+        for name in module.needed:
+            found = resolve_needed(name, path, module.runtime_path, index, self.library_files)
+            if found.resolution is Resolution.PYODIDE and found.provider:
+                packages.append(found.provider)
+                package = self.target.library_packages.get(found.provider)
+                library = self._package_library(found.provider, name)
+                if package is None or library is None:
+                    unknown_sources.append(f"Pyodide package {found.provider}")
+                else:
+                    package_exports |= {s.encode() for s in package.exported_symbols(library)}
+            elif found.resolution is Resolution.MISSING and name in excluded:
+                unknown_sources.append(f"{name} (from another wheel)")
+            elif found.resolution is Resolution.MISSING:
+                self.findings.append(Finding(
+                    "error", "missing-library",
+                    f"needs {name}, which is neither in the wheel nor in Pyodide "
+                    f"{self.target.pyodide_version}", path,
+                ))  # fmt: skip
+            elif found.resolution is Resolution.NAME_ONLY:
+                self.findings.append(Finding(
+                    "error", "library-not-on-path",
+                    f"needs {name}, which is in the wheel but on no RUNTIME_PATH entry: stock "
+                    "Pyodide will not find it (emwheel repair adds the entry)", path,
+                ))  # fmt: skip
+        # The module's own exports count too: PIC code reaches its own data through GOT.mem.
+        others = wheel_exports
+        counts = {"pyodide": 0, "wheel": 0, "packages": 0}
+        unresolved: list[UnresolvedSymbol] = []
+        unverified: list[str] = []
+        weak_unresolved = 0
+        main = self.target.main_symbols
+        for entry in module.imports:
+            text = entry.name.decode("utf-8", "replace")
+            got = entry.module in _GOT
+            from_env = entry.module == b"env" and self.target.provides(text)
+            if from_env or (got and text in main):
+                counts["pyodide"] += 1
+            elif (entry.module == b"env" or got) and entry.name in others:
+                counts["wheel"] += 1
+            elif (entry.module == b"env" or got) and entry.name in package_exports:
+                counts["packages"] += 1
+            elif (entry.module, entry.name) in module.weak:
+                weak_unresolved += 1
+            elif unknown_sources and (entry.module == b"env" or got):
+                unverified.append(text)
+            else:
+                data = (got and entry.module == b"GOT.mem") or entry.kind != 0
+                effect = "load fails" if (data or entry.module == b"GOT.func") else (
+                    "fatal at first call")  # fmt: skip
+                unresolved.append(UnresolvedSymbol(text, entry.module.decode(), effect))
+        failing = [u for u in unresolved if u.effect == "load fails"]
+        if failing:
+            self.findings.append(Finding(
+                "error", "undefined-symbol",
+                f"dlopen fails: {_count(failing, 'undefined symbol')}: {_names(failing)}", path,
+            ))  # fmt: skip
+        deferred = [u for u in unresolved if u.effect != "load fails"]
+        if deferred:
+            self.findings.append(Finding(
+                "error" if self.strict else "warning", "undefined-function",
+                f"loads, but a call to {_count(deferred, 'undefined function')} stops Pyodide "
+                f"('cannot resolve symbol'): {_names(deferred)}", path,
+            ))  # fmt: skip
+        if unverified:
+            self.findings.append(Finding(
+                "warning", "unverified-symbols",
+                f"{len(unverified)} symbols are left to {', '.join(unknown_sources)}, whose "
+                "exports are not known offline", path,
+            ))  # fmt: skip
+        return ModuleCheck(
+            path=path,
+            kind=module.kind,
+            features=module.features,
+            imports=len(module.imports),
+            resolved_by={k: v for k, v in counts.items() if v},
+            unresolved=tuple(unresolved),
+            unverified=tuple(unverified),
+            weak_unresolved=weak_unresolved,
+            pyodide_packages=tuple(dict.fromkeys(packages)),
+        )
+
+    def _package_library(self, package_name: str, so_name: str) -> str | None:
+        package = self.target.library_packages.get(package_name)
+        if package is None or package.libraries is None:
+            return None
+        for library in package.libraries:
+            if posixpath.basename(library) == so_name:
+                return library
+        return None
+
+
+def _count(symbols: list[UnresolvedSymbol], noun: str) -> str:
+    return f"{len(symbols)} {noun}{'s' if len(symbols) != 1 else ''}"
+
+
+def _names(symbols: list[UnresolvedSymbol], limit: int = 10) -> str:
+    shown = ", ".join(u.name for u in symbols[:limit])
+    return shown + (f" and {len(symbols) - limit} more" if len(symbols) > limit else "")

@@ -1,0 +1,650 @@
+"""Which WebAssembly features a module uses, for ``emwheel check`` (will it run there?).
+
+Binary formats: https://webassembly.github.io/spec/core/binary/instructions.html,
+https://webassembly.github.io/spec/core/binary/types.html and .../binary/modules.html
+(WebAssembly 3.0: SIMD, bulk memory, reference types, tail calls, exnref exceptions,
+function references, GC, memory64, multi-memory, extended-const); the proposals' overviews
+for the rest: legacy exceptions (https://github.com/WebAssembly/exception-handling/blob/main/
+proposals/exception-handling/legacy/Exceptions.md), threads (https://github.com/WebAssembly/
+threads/blob/main/proposals/threads/Overview.md), relaxed SIMD, wide arithmetic and custom
+page sizes (https://github.com/WebAssembly/<name>/blob/main/proposals/<name>/Overview.md).
+
+Features are found in what the module uses: every instruction of the code section, decoded
+with its immediates, and the types, limits and segments of the other sections. LLVM's
+``target_features`` custom section is read too (``FeatureReport.declared``) but not trusted:
+it lists what the compiler was allowed to use, a superset of what it used.
+
+Speed: the code section of a real module can be 150 MB, too much to decode one instruction
+at a time in Python. The encoding of nearly every instruction is regular (an opcode byte,
+LEB128 integers, fixed-size constants), so runs of instructions are matched by one compiled
+regular expression, which covers the instructions of the core format and of every feature
+already found. Python decodes only where the expression stops: an instruction of a feature
+not seen yet, a br_table with many targets, an unknown opcode. A feature's instructions join
+the expression once it is found (one compiled expression per set of features, cached).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+
+from emwheel_loader.errors import WasmFormatError
+
+from .wasm_module import SectionId, iter_section_headers
+
+__all__ = ["Feature", "FeatureReport", "detect_features"]
+
+
+class Feature(StrEnum):
+    EXCEPTIONS = "exceptions"  # tags and throw: common to both forms of exception handling
+    EXCEPTIONS_LEGACY = "exceptions-legacy"  # try, catch, catch_all, rethrow, delegate
+    EXCEPTIONS_EXNREF = "exceptions-exnref"  # try_table, throw_ref, exnref
+    SIMD = "simd"
+    RELAXED_SIMD = "relaxed-simd"
+    BULK_MEMORY = "bulk-memory"
+    THREADS = "threads"
+    MEMORY64 = "memory64"
+    MULTI_MEMORY = "multi-memory"
+    TAIL_CALLS = "tail-calls"
+    REFERENCE_TYPES = "reference-types"
+    FUNCTION_REFERENCES = "function-references"  # typed (ref $t), call_ref, br_on_null
+    GC = "gc"
+    NONTRAPPING_FPTOINT = "nontrapping-fptoint"
+    SIGN_EXT = "sign-ext"
+    MULTI_VALUE = "multi-value"
+    EXTENDED_CONST = "extended-const"
+    WIDE_ARITHMETIC = "wide-arithmetic"
+    CUSTOM_PAGE_SIZES = "custom-page-sizes"
+
+
+@dataclass(frozen=True)
+class FeatureReport:
+    features: frozenset[Feature]
+    evidence: dict[Feature, str]  # where each feature was first seen
+    declared: dict[str, str] = field(default_factory=dict)  # target_features: name -> + - =
+
+
+F = Feature
+_EXC, _LEGACY, _EXNREF = F.EXCEPTIONS, F.EXCEPTIONS_LEGACY, F.EXCEPTIONS_EXNREF
+_REF, _FUNCREF, _TAIL = F.REFERENCE_TYPES, F.FUNCTION_REFERENCES, F.TAIL_CALLS
+
+# -- instructions -------------------------------------------------------------------------------
+# opcode -> (name, immediates, features). Immediates, a letter each: u LEB128 integer (index,
+# label, constant), k block type, m memarg, x memory index, t table index of an indirect call,
+# v br_table targets, s select's types, h heap type, c try_table's catch clauses, f cast
+# flags, 1/4/8/V that many raw bytes (V: 16).
+_Op = tuple[str, str, tuple[Feature, ...]]
+_OPCODES: dict[int, _Op] = {
+    0x00: ("unreachable", "", ()), 0x01: ("nop", "", ()), 0x02: ("block", "k", ()),
+    0x03: ("loop", "k", ()), 0x04: ("if", "k", ()), 0x05: ("else", "", ()),
+    0x06: ("try", "k", (_LEGACY,)), 0x07: ("catch", "u", (_LEGACY,)),
+    0x08: ("throw", "u", (_EXC,)), 0x09: ("rethrow", "u", (_LEGACY,)),
+    0x0A: ("throw_ref", "", (_EXNREF,)), 0x0B: ("end", "", ()), 0x0C: ("br", "u", ()),
+    0x0D: ("br_if", "u", ()), 0x0E: ("br_table", "v", ()), 0x0F: ("return", "", ()),
+    0x10: ("call", "u", ()), 0x11: ("call_indirect", "ut", ()),
+    0x12: ("return_call", "u", (_TAIL,)), 0x13: ("return_call_indirect", "ut", (_TAIL,)),
+    0x14: ("call_ref", "u", (_FUNCREF,)), 0x15: ("return_call_ref", "u", (_TAIL, _FUNCREF)),
+    0x18: ("delegate", "u", (_LEGACY,)), 0x19: ("catch_all", "", (_LEGACY,)),
+    0x1A: ("drop", "", ()), 0x1B: ("select", "", ()), 0x1C: ("select", "s", (_REF,)),
+    0x1F: ("try_table", "kc", (_EXNREF,)), 0x25: ("table.get", "u", (_REF,)),
+    0x26: ("table.set", "u", (_REF,)), 0x3F: ("memory.size", "x", ()),
+    0x40: ("memory.grow", "x", ()), 0x41: ("i32.const", "u", ()), 0x42: ("i64.const", "u", ()),
+    0x43: ("f32.const", "4", ()), 0x44: ("f64.const", "8", ()),
+    0xD0: ("ref.null", "h", (_REF,)), 0xD1: ("ref.is_null", "", (_REF,)),
+    0xD2: ("ref.func", "u", (_REF,)), 0xD3: ("ref.eq", "", (F.GC,)),
+    0xD4: ("ref.as_non_null", "", (_FUNCREF,)), 0xD5: ("br_on_null", "u", (_FUNCREF,)),
+    0xD6: ("br_on_non_null", "u", (_FUNCREF,)),
+}  # fmt: skip
+_OPCODES.update({op: ("local/global access", "u", ()) for op in range(0x20, 0x25)})
+_OPCODES.update({op: ("load/store", "m", ()) for op in range(0x28, 0x3F)})
+_OPCODES.update({op: ("numeric", "", ()) for op in range(0x45, 0xC0)})
+_OPCODES.update({op: ("sign extension", "", (F.SIGN_EXT,)) for op in range(0xC0, 0xC5)})
+
+_BULK = (F.BULK_MEMORY,)
+_MISC: dict[int, _Op] = {
+    0x08: ("memory.init", "ux", _BULK), 0x09: ("data.drop", "u", _BULK),
+    0x0A: ("memory.copy", "xx", _BULK), 0x0B: ("memory.fill", "x", _BULK),
+    0x0C: ("table.init", "uu", _BULK), 0x0D: ("elem.drop", "u", _BULK),
+    0x0E: ("table.copy", "uu", _BULK), 0x0F: ("table.grow", "u", (_REF,)),
+    0x10: ("table.size", "u", (_REF,)), 0x11: ("table.fill", "u", (_REF,)),
+}  # fmt: skip
+_MISC.update({op: ("trunc_sat", "", (F.NONTRAPPING_FPTOINT,)) for op in range(8)})
+_MISC.update({op: ("wide arithmetic", "", (F.WIDE_ARITHMETIC,)) for op in range(0x13, 0x17)})
+
+_SIMD_GAPS = {0x9A, 0xA2, 0xA5, 0xA6, 0xAF, 0xB0, 0xB2, 0xB3, 0xB4, 0xBB, 0xC2, 0xC5, 0xC6}
+_SIMD_GAPS |= {0xCF, 0xD0, 0xD2, 0xD3, 0xD4, 0xE2, 0xEE}
+_SIMD_MEMARG = {*range(0x0C), 0x5C, 0x5D}
+_SIMD: dict[int, _Op] = {op: ("simd", "", (F.SIMD,)) for op in range(0x100) if op not in _SIMD_GAPS}
+_SIMD.update({op: ("simd load/store", "m", (F.SIMD,)) for op in _SIMD_MEMARG})
+_SIMD.update({0x0C: ("v128.const", "V", (F.SIMD,)), 0x0D: ("i8x16.shuffle", "V", (F.SIMD,))})
+_SIMD.update({op: ("simd lane", "1", (F.SIMD,)) for op in range(0x15, 0x23)})
+_SIMD.update({op: ("simd lane load/store", "m1", (F.SIMD,)) for op in range(0x54, 0x5C)})
+_SIMD.update({op: ("relaxed simd", "", (F.SIMD, F.RELAXED_SIMD)) for op in range(0x100, 0x114)})
+
+_THREADS = (F.THREADS,)
+_ATOMICS: dict[int, _Op] = {op: ("atomic", "m", _THREADS) for op in (0, 1, 2, *range(0x10, 0x4F))}
+_ATOMICS[0x03] = ("atomic.fence", "1", _THREADS)
+
+_GC_IMMEDIATES = ["u", "u", "uu", "uu", "uu", "uu", "u", "u", "uu", "uu", "uu", "u", "u", "u"]
+_GC_IMMEDIATES += ["u", "", "u", "uu", "uu", "uu", "h", "h", "h", "h", "fuhh", "fuhh", "", ""]
+_GC_IMMEDIATES += ["", "", ""]
+_GC: dict[int, _Op] = {op: ("gc", imm, (F.GC,)) for op, imm in enumerate(_GC_IMMEDIATES)}
+
+_PREFIXED = {0xFB: _GC, 0xFC: _MISC, 0xFD: _SIMD, 0xFE: _ATOMICS}
+_EXTENDED_CONST_OPS = {0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E}  # i32/i64 add, sub, mul
+
+# -- types --------------------------------------------------------------------------------------
+_NUMERIC_TYPES = {0x7C, 0x7D, 0x7E, 0x7F}
+_GC_HEAP_TYPES = {0x6A, 0x6B, 0x6C, 0x6D, 0x6E, 0x71, 0x72, 0x73}  # array ... any, none ...
+_TYPE_NAMES = {0x7B: "v128", 0x70: "funcref", 0x6F: "externref", 0x69: "exnref"}
+_TYPE_NAMES |= {0x74: "nullexnref", **{code: "gc reference" for code in _GC_HEAP_TYPES}}
+_TYPE_FEATURES = {0x7B: F.SIMD, 0x70: _REF, 0x6F: _REF, 0x69: _EXNREF, 0x74: _EXNREF}
+_TYPE_FEATURES |= {code: F.GC for code in _GC_HEAP_TYPES}
+_TYPED_REFERENCES = (0x63, 0x64)  # (ref null ht), (ref ht)
+
+
+# -- the expression for ordinary instructions ---------------------------------------------------
+_LEB = rb"[\x80-\xff]*+[\x00-\x7f]"
+_TYPE_INDEX = rb"(?:[\x00-\x3f]|[\x80-\xff]{1,4}[\x00-\x3f])"  # a non-negative s33
+_MEMARG = rb"[\x00-\x3f]" + _LEB  # alignment without the memory index bit, then the offset
+_BR_TABLE = rb"\x0e(?:%s)" % b"|".join(b"\\x%02x(?:%s){%d}" % (n, _LEB, n + 1) for n in range(16))
+
+
+def _one_of(codes: Iterable[int]) -> bytes:
+    return b"[" + b"".join(b"\\x%02x" % code for code in sorted(codes)) + b"]"
+
+
+def _opcodes(found: frozenset[Feature], immediates: str) -> set[int]:
+    """The one-byte opcodes with these immediates whose features are all ``found``."""
+    return {
+        op for op, (_, imm, feats) in _OPCODES.items() if imm == immediates and found >= {*feats}
+    }
+
+
+@cache
+def _ordinary_instructions(found: frozenset[Feature]) -> re.Pattern[bytes]:
+    """A regular expression for runs of instructions that show no feature not yet ``found``."""
+    value_types = set(_NUMERIC_TYPES)
+    value_types |= {code for code, feature in _TYPE_FEATURES.items() if feature in found}
+    heap_types = {0x6F, 0x70} | (value_types - _NUMERIC_TYPES - {0x7B})
+    heap_type = _one_of(heap_types) + (b"|" + _TYPE_INDEX if _FUNCREF in found else b"")
+    value_type = _one_of(value_types)
+    block_type = [_one_of(value_types | {0x40})]
+    if _FUNCREF in found:
+        value_type = b"(?:%s|[\\x63\\x64](?:%s))" % (value_type, heap_type)
+        block_type.append(b"[\\x63\\x64](?:%s)" % heap_type)
+    if F.MULTI_VALUE in found:
+        block_type.append(_TYPE_INDEX)
+    block = b"(?:" + b"|".join(block_type) + b")"
+
+    call_table = _LEB if _REF in found else rb"\x00"
+    alternatives = [
+        rb"\x20[\x00-\x7f]",  # local.get of one of the first 128 locals: the commonest
+        _one_of(_opcodes(found, "u")) + _LEB,
+        _one_of(_opcodes(found, "")),
+        rb"[\x28-\x3e]" + _MEMARG,
+        _one_of(_opcodes(found, "k")) + block,
+        _one_of(_opcodes(found, "ut")) + _LEB + call_table,
+        rb"\x43[\x00-\xff]{4}|\x44[\x00-\xff]{8}|[\x3f\x40]\x00",
+        _BR_TABLE,
+    ]
+    misc = [rb"[\x00-\x07]"] if F.NONTRAPPING_FPTOINT in found else []
+    if F.BULK_MEMORY in found:
+        misc += [rb"\x08%s\x00|\x0a\x00\x00|\x0b\x00" % _LEB, rb"[\x09\x0d]" + _LEB]
+        misc += [rb"[\x0c\x0e]" + _LEB + _LEB]
+    if _REF in found:
+        misc.append(rb"[\x0f-\x11]" + _LEB)
+        alternatives += [rb"\x1c\x01" + value_type, rb"\xd0(?:%s)" % heap_type]
+    if F.WIDE_ARITHMETIC in found:
+        misc.append(rb"[\x13-\x16]")
+    if misc:
+        alternatives.append(rb"\xfc(?:" + b"|".join(misc) + rb")")
+    if F.SIMD in found:
+        plain = {op for op, (_, imm, _) in _SIMD.items() if imm == "" and op < 0x100}
+        simd = [_one_of(plain - set(range(0x80, 0x100)))]  # one-byte LEB128 opcodes, then two
+        simd += [_one_of(plain & set(range(0x80, 0x100))) + rb"\x01"]
+        simd += [_one_of(_SIMD_MEMARG) + _MEMARG, rb"[\x0c\x0d][\x00-\xff]{16}"]
+        simd += [rb"[\x15-\x22][\x00-\xff]", rb"[\x54-\x5b]%s[\x00-\xff]" % _MEMARG]
+        if F.RELAXED_SIMD in found:
+            simd.append(rb"[\x80-\x93]\x02")
+        alternatives.append(rb"\xfd(?:" + b"|".join(simd) + rb")")
+    if F.THREADS in found:
+        alternatives.append(rb"\xfe(?:[\x00-\x02\x10-\x4e]%s|\x03\x00)" % _MEMARG)
+    if _EXNREF in found:
+        catch = rb"(?:[\x00\x01]%s%s|[\x02\x03]%s)" % (_LEB, _LEB, _LEB)
+        catches = b"|".join(b"\\x%02x%s" % (n, catch * n) for n in range(4))
+        alternatives.append(rb"\x1f%s(?:%s)" % (block, catches))
+    return re.compile(b"(?:" + b"|".join(alternatives) + b")*+")
+
+
+_PATTERN_FEATURES = frozenset(F) - {F.MEMORY64, F.MULTI_MEMORY, F.EXTENDED_CONST}
+_PATTERN_FEATURES -= {F.CUSTOM_PAGE_SIZES}
+
+
+# -- decoding -----------------------------------------------------------------------------------
+def _leb(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, pos
+        shift += 7
+
+
+def _sleb(data: bytes, pos: int) -> tuple[int, int]:
+    value, end = _leb(data, pos)
+    if data[end - 1] & 0x40:
+        value -= 1 << (7 * (end - pos))
+    return value, end
+
+
+def _skip_leb(data: bytes, pos: int) -> int:
+    while data[pos] & 0x80:
+        pos += 1
+    return pos + 1
+
+
+_RAW_SIZES = {"1": 1, "4": 4, "8": 8, "V": 16, "f": 1}
+
+
+def detect_features(data: bytes) -> FeatureReport:
+    """The features a module uses, each with where it was first seen; see the module doc."""
+    scan = _Scan(data)
+    try:
+        scan.run()
+    except IndexError:
+        raise scan.error("unexpected end of the module") from None
+    return FeatureReport(frozenset(scan.evidence), scan.evidence, scan.declared)
+
+
+class _Scan:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.evidence: dict[Feature, str] = {}
+        self.declared: dict[str, str] = {}
+        self.section = "module"
+        self.function: int | None = None  # the function being decoded, by function index
+        self.import_at: int | None = None  # the offset of the import being decoded
+        self.imported_functions = self.memories = self.tables = 0
+        self.match = _ordinary_instructions(frozenset()).match
+
+    def location(self) -> str:
+        if self.function is not None:
+            return f"function {self.function}"
+        if self.import_at is not None:
+            return f"import {self.import_name(self.import_at)}"
+        return self.section
+
+    def error(self, problem: str) -> WasmFormatError:
+        return WasmFormatError(f"{self.location()}: {problem}")
+
+    def found(self, feature: Feature, what: str, *, located: bool = True) -> None:
+        if feature in self.evidence:
+            return
+        self.evidence[feature] = f"{what} in {self.location()}" if located else what
+        if feature in _PATTERN_FEATURES:
+            self.match = _ordinary_instructions(frozenset(self.evidence) & _PATTERN_FEATURES).match
+
+    def run(self) -> None:
+        readers: dict[int, Callable[[int, int], int]] = {
+            SectionId.TYPE: self.type_section, SectionId.IMPORT: self.import_section,
+            SectionId.TABLE: self.table_section, SectionId.MEMORY: self.memory_section,
+            SectionId.GLOBAL: self.global_section, SectionId.TAG: self.tag_section,
+            SectionId.ELEMENT: self.element_section, SectionId.DATA_COUNT: self.data_count,
+            SectionId.CODE: self.code_section, SectionId.DATA: self.data_section,
+        }  # fmt: skip
+        for header in iter_section_headers(self.data):
+            if header.id == SectionId.CUSTOM and header.name == "target_features":
+                reader: Callable[[int, int], int] = self.target_features
+            elif header.id in readers:
+                reader = readers[header.id]
+            elif header.id in SectionId._value2member_map_:  # function, export, start, custom
+                continue
+            else:
+                raise WasmFormatError(f"unknown section id {header.id} at offset {header.offset}")
+            self.section = f"{header.name or header.id_name} section"
+            pos = reader(header.payload_offset, header.end)
+            if pos != header.end:
+                problem = "runs past" if pos > header.end else f"{header.end - pos} bytes after"
+                raise self.error(f"the last entry {problem} the end of the section")
+        self.section = "module"
+        if self.memories > 1:
+            self.found(F.MULTI_MEMORY, f"{self.memories} memories", located=False)
+        if self.tables > 1:
+            self.found(_REF, f"{self.tables} tables", located=False)
+
+    # -- sections ----------------------------------------------------------------------------
+    def type_section(self, pos: int, end: int) -> int:
+        count, pos = _leb(self.data, pos)
+        index = 0
+        for _ in range(count):
+            if self.data[pos] != 0x4E:
+                pos = self.sub_type(pos, index)
+                index += 1
+                continue
+            self.found(F.GC, "recursive type group")
+            members, pos = _leb(self.data, pos + 1)
+            for _ in range(members):
+                pos = self.sub_type(pos, index)
+                index += 1
+        return pos
+
+    def sub_type(self, pos: int, index: int) -> int:
+        data = self.data
+        form = data[pos]
+        if form in (0x50, 0x4F):
+            self.found(F.GC, f"subtype declaration (type {index})")
+            supertypes, pos = _leb(data, pos + 1)
+            for _ in range(supertypes):
+                pos = _skip_leb(data, pos)
+            form = data[pos]
+        pos += 1
+        if form == 0x60:  # function type: parameters, results
+            for _ in range(2):
+                count, pos = _leb(data, pos)
+                for _ in range(count):
+                    pos = pos + 1 if data[pos] in _NUMERIC_TYPES else self.value_type(pos)
+            if count > 1:
+                self.found(F.MULTI_VALUE, f"function type {index} with {count} results")
+        elif form in (0x5F, 0x5E):  # struct (a vector of fields), array (one field)
+            self.found(F.GC, f"{'struct' if form == 0x5F else 'array'} type {index}")
+            count, pos = _leb(data, pos) if form == 0x5F else (1, pos)
+            for _ in range(count):
+                pos = pos + 1 if data[pos] in (0x77, 0x78) else self.value_type(pos)  # i16, i8
+                if data[pos] > 1:
+                    raise self.error(f"invalid field mutability {data[pos]} at offset {pos}")
+                pos += 1
+        else:
+            raise self.error(f"unknown type form 0x{form:02x} at offset {pos - 1}")
+        return pos
+
+    def import_section(self, pos: int, end: int) -> int:
+        data = self.data
+        count, pos = _leb(data, pos)
+        for _ in range(count):
+            names = pos
+            for _ in range(2):  # module name, field name
+                length, pos = _leb(data, pos)
+                pos += length
+            kind = data[pos]
+            pos += 1
+            if kind == 0:
+                pos = _skip_leb(data, pos)
+                self.imported_functions += 1
+                continue
+            self.import_at = names
+            if kind == 1:
+                pos = self.table_type(pos)
+            elif kind == 2:
+                pos = self.limits(pos, "memory")
+                self.memories += 1
+            elif kind == 3:
+                pos = self.global_type(pos)
+            elif kind == 4:
+                self.found(_EXC, "tag")
+                pos = _skip_leb(data, pos + 1)  # attribute, type index
+            else:
+                raise self.error(f"unknown import kind {kind} at offset {pos - 1}")
+        self.import_at = None
+        return pos
+
+    def import_name(self, pos: int) -> str:
+        parts = []
+        for _ in range(2):
+            length, pos = _leb(self.data, pos)
+            parts.append(self.data[pos : pos + length].decode("utf-8", "replace"))
+            pos += length
+        return ".".join(parts)
+
+    def table_section(self, pos: int, end: int) -> int:
+        count, pos = _leb(self.data, pos)
+        for _ in range(count):
+            if self.data[pos] != 0x40:
+                pos = self.table_type(pos)
+                continue
+            if self.data[pos + 1] != 0:
+                raise self.error(f"invalid table declaration at offset {pos}")
+            self.found(_FUNCREF, "table with an initializer")
+            pos = self.const_expr(self.table_type(pos + 2), end)
+        return pos
+
+    def table_type(self, pos: int) -> int:
+        self.tables += 1
+        pos = pos + 1 if self.data[pos] == 0x70 else self.value_type(pos)  # funcref: the MVP's
+        return self.limits(pos, "table")
+
+    def memory_section(self, pos: int, end: int) -> int:
+        count, pos = _leb(self.data, pos)
+        for _ in range(count):
+            pos = self.limits(pos, "memory")
+        self.memories += count
+        return pos
+
+    def limits(self, pos: int, what: str) -> int:
+        flags = self.data[pos]
+        if flags > 0x0F:
+            raise self.error(f"unknown {what} limits flags 0x{flags:02x} at offset {pos}")
+        if flags & 0x02:
+            self.found(F.THREADS, f"shared {what}")
+        if flags & 0x04:
+            self.found(F.MEMORY64, f"64-bit {what}")
+        if flags & 0x08:
+            self.found(F.CUSTOM_PAGE_SIZES, f"{what} with a custom page size")
+        pos = _skip_leb(self.data, pos + 1)  # minimum
+        for flag in (0x01, 0x08):  # maximum, log2 of the page size
+            if flags & flag:
+                pos = _skip_leb(self.data, pos)
+        return pos
+
+    def global_section(self, pos: int, end: int) -> int:
+        count, pos = _leb(self.data, pos)
+        for _ in range(count):
+            pos = self.const_expr(self.global_type(pos), end)
+        return pos
+
+    def global_type(self, pos: int) -> int:
+        pos = self.value_type(pos)
+        if self.data[pos] > 1:
+            raise self.error(f"invalid global mutability {self.data[pos]} at offset {pos}")
+        return pos + 1
+
+    def tag_section(self, pos: int, end: int) -> int:
+        count, pos = _leb(self.data, pos)
+        if count:
+            self.found(_EXC, "tag section", located=False)
+        for _ in range(count):
+            pos = _skip_leb(self.data, pos + 1)  # attribute, type index
+        return pos
+
+    def element_section(self, pos: int, end: int) -> int:
+        data = self.data
+        count, pos = _leb(data, pos)
+        for _ in range(count):
+            start = pos
+            flags, pos = _leb(data, pos)  # bit 0: passive or declarative, bit 1: table index
+            if flags > 7:  # or declarative, bit 2: expressions
+                raise self.error(f"unknown element segment flags {flags} at offset {start}")
+            if flags & 3 == 1:
+                self.found(F.BULK_MEMORY, "passive element segment")
+            elif flags & 3 == 3:
+                self.found(_REF, "declarative element segment")
+            if not flags & 1:  # active: (table index), offset
+                pos = self.const_expr(_skip_leb(data, pos) if flags & 2 else pos, end)
+            if flags & 3:  # element kind byte, or reference type
+                pos = pos + 1 if not flags & 4 or data[pos] == 0x70 else self.value_type(pos)
+            items, pos = _leb(data, pos)
+            for _ in range(items):
+                pos = self.const_expr(pos, end) if flags & 4 else _skip_leb(data, pos)
+        return pos
+
+    def data_count(self, pos: int, end: int) -> int:
+        self.found(F.BULK_MEMORY, "data count section", located=False)
+        return _skip_leb(self.data, pos)
+
+    def data_section(self, pos: int, end: int) -> int:
+        count, pos = _leb(self.data, pos)
+        for _ in range(count):
+            start = pos
+            flags, pos = _leb(self.data, pos)
+            if flags == 1:
+                self.found(F.BULK_MEMORY, "passive data segment")
+            elif flags == 2:
+                pos = self.memory_index(pos)
+            elif flags:
+                raise self.error(f"unknown data segment flags {flags} at offset {start}")
+            if flags != 1:
+                pos = self.const_expr(pos, end)
+            size, pos = _leb(self.data, pos)
+            pos += size
+        return pos
+
+    def target_features(self, pos: int, end: int) -> int:
+        data = self.data
+        name_length, pos = _leb(data, pos)
+        count, pos = _leb(data, pos + name_length)
+        for _ in range(count):
+            prefix = chr(data[pos])
+            length, pos = _leb(data, pos + 1)
+            self.declared[data[pos : pos + length].decode("utf-8", "replace")] = prefix
+            pos += length
+        return pos
+
+    def code_section(self, pos: int, end: int) -> int:
+        data = self.data
+        count, pos = _leb(data, pos)
+        first = self.imported_functions
+        for index in range(first, first + count):
+            self.function = index
+            size, pos = _leb(data, pos)
+            body_end = pos + size
+            if body_end > end:
+                raise self.error(f"body of {size} bytes runs past the end of the code section")
+            groups, pos = _leb(data, pos)
+            for _ in range(groups):  # locals: count, type
+                pos = _skip_leb(data, pos)
+                pos = pos + 1 if data[pos] in _NUMERIC_TYPES else self.value_type(pos)
+            if pos > body_end:
+                raise self.error("local declarations run past the end of the body")
+            while True:
+                # (...)*+ matches every string, at worst an empty prefix
+                pos = self.match(data, pos, body_end).end()  # type: ignore[union-attr]
+                if pos >= body_end:
+                    break
+                pos = self.instruction(pos, body_end)
+            if data[pos - 1] != 0x0B:
+                raise self.error("body does not end with end (0x0b)")
+        self.function = None
+        return pos
+
+    # -- instructions and types --------------------------------------------------------------
+    def const_expr(self, pos: int, end: int) -> int:
+        while self.data[pos] != 0x0B:
+            if self.data[pos] in _EXTENDED_CONST_OPS:
+                self.found(F.EXTENDED_CONST, f"opcode 0x{self.data[pos]:02x} in a constant")
+            pos = self.instruction(pos, end)
+        return pos + 1
+
+    def instruction(self, pos: int, end: int) -> int:
+        data = self.data
+        start = pos
+        op = data[pos]
+        table = _PREFIXED.get(op)
+        if table is None:
+            entry, label, pos = _OPCODES.get(op), f"0x{op:02x}", pos + 1
+        else:
+            sub, pos = _leb(data, pos + 1)
+            entry, label = table.get(sub), f"0x{op:02x} 0x{sub:02x}"
+        if entry is None:
+            raise self.error(f"unknown opcode {label} at offset {start}")
+        name, immediates, features = entry
+        for feature in features:
+            self.found(feature, f"opcode {label} ({name})")
+        for kind in immediates:
+            if kind == "u":
+                pos = _skip_leb(data, pos)
+            elif kind == "m":
+                flags, pos = _leb(data, pos)
+                if flags & 0x40:
+                    pos = self.memory_index(pos, explicit=True)
+                pos = _skip_leb(data, pos)
+            elif kind == "k":
+                pos = self.block_type(pos)
+            elif kind == "x":
+                pos = self.memory_index(pos)
+            elif kind == "t" and data[pos]:
+                table_index, after = _leb(data, pos)
+                self.found(_REF, f"{name} table index {table_index} in {after - pos} bytes")
+                pos = after
+            elif kind == "t":
+                pos += 1
+            elif kind == "v":
+                targets, pos = _leb(data, pos)
+                for _ in range(targets + 1):
+                    pos = _skip_leb(data, pos)
+            elif kind == "s":
+                types, pos = _leb(data, pos)
+                for _ in range(types):
+                    pos = self.value_type(pos)
+            elif kind == "h":
+                pos = self.heap_type(pos)
+            elif kind == "c":
+                clauses, pos = _leb(data, pos)
+                for _ in range(clauses):
+                    if data[pos] > 3:
+                        raise self.error(f"unknown catch clause {data[pos]} at offset {pos}")
+                    pos = _skip_leb(data, pos + 1 + (data[pos] < 2))  # (tag index), label
+            else:
+                pos += _RAW_SIZES[kind]
+        if pos > end:
+            raise self.error(f"{name} at offset {start} runs past the end of its body")
+        return pos
+
+    def memory_index(self, pos: int, explicit: bool = False) -> int:
+        if self.data[pos] == 0 and not explicit:
+            return pos + 1
+        index, after = _leb(self.data, pos)
+        self.found(F.MULTI_MEMORY, f"memory index {index} in {after - pos} bytes")
+        return after
+
+    def block_type(self, pos: int) -> int:
+        code = self.data[pos]
+        if code == 0x40 or code in _NUMERIC_TYPES:
+            return pos + 1
+        if code in _TYPE_FEATURES or code in _TYPED_REFERENCES:
+            return self.value_type(pos)
+        index, after = _sleb(self.data, pos)
+        if index < 0:
+            raise self.error(f"unknown block type 0x{code:02x} at offset {pos}")
+        self.found(F.MULTI_VALUE, f"block of type {index}")
+        return after
+
+    def value_type(self, pos: int) -> int:
+        code = self.data[pos]
+        if code in _NUMERIC_TYPES:
+            return pos + 1
+        if code in _TYPED_REFERENCES:
+            self.found(_FUNCREF, "typed reference type")
+            return self.heap_type(pos + 1)
+        feature = _TYPE_FEATURES.get(code)
+        if feature is None:
+            raise self.error(f"unknown value type 0x{code:02x} at offset {pos}")
+        self.found(feature, f"{_TYPE_NAMES[code]} type")
+        return pos + 1
+
+    def heap_type(self, pos: int) -> int:
+        code = self.data[pos]
+        if code in (0x6F, 0x70):  # extern, func
+            return pos + 1
+        feature = _TYPE_FEATURES.get(code)
+        if feature is not None and code != 0x7B:
+            self.found(feature, f"{_TYPE_NAMES[code]} heap type")
+            return pos + 1
+        index, after = _sleb(self.data, pos)
+        if index < 0:
+            raise self.error(f"unknown heap type 0x{code:02x} at offset {pos}")
+        return after
