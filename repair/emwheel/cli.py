@@ -11,14 +11,14 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import __version__, main_repair, main_show
+from . import __version__, main_check, main_repair, main_show
 from .errors import EmwheelError
 
 __all__ = ["EXIT_BAD_INPUT", "main"]
 
 EXIT_BAD_INPUT = 2
 
-_COMMANDS = (main_show, main_repair)
+_COMMANDS = (main_show, main_repair, main_check)
 
 
 def build_parser() -> argparse.ArgumentParser:

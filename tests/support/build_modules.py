@@ -39,6 +39,7 @@ RECIPES = (
     ModuleRecipe("_testext.abi3.so", "testext.c", links=("libmid.so",), import_undefined=True),
     ModuleRecipe("libundefined.so", "undefined_call.c", import_undefined=True),
     ModuleRecipe("libscale.so", "scale_user.c", import_undefined=True),
+    ModuleRecipe("libundefinedptr.so", "undefined_pointer.c", import_undefined=True),
 )
 
 

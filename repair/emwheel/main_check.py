@@ -1,0 +1,87 @@
+"""`emwheel check`: will these wheels load in that Pyodide? Answered offline."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+HELP = "check offline whether wheels will load in a given Pyodide release"
+DESCRIPTION = """\\
+Check wheels against the ABI of a Pyodide release, offline: the wheel's tags against the
+release's ABI and Python; every NEEDED library; every import of every module against what
+Pyodide's main module, the wheel's other modules and the Pyodide library packages it needs
+provide (weak imports excepted); and the WebAssembly features each module uses, with the
+oldest Chrome and Node that run them. Findings and fixes: docs/check.md.
+
+Exit codes: 0 the wheels load, 1 a wheel will not load, 2 bad input."""
+
+
+def configure_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "check", help=HELP, description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    parser.add_argument("paths", nargs="+", type=Path, metavar="WHEEL", help="wheels to check")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument(
+        "--pyodide",
+        metavar="VERSION",
+        help="a Pyodide release emwheel ships ABI data for (default: the newest shipped)",
+    )
+    target.add_argument(
+        "--pyodide-dist",
+        type=Path,
+        metavar="DIR",
+        help="read the target from a Pyodide distribution folder (npm package) instead",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="an undefined function is an error, not a warning (default: a warning, since "
+        "the module loads and only a call to it stops Pyodide)",
+    )
+    parser.add_argument(
+        "--json", action="store_true",
+        help="print JSON (schema: docs/schemas/check.schema.json); nothing if an input fails",
+    )  # fmt: skip
+    parser.set_defaults(execute=execute)
+
+
+def load_target(version: str | None, dist: Path | None) -> Any:
+    from .pyodide_abi import abi_from_distribution, load_shipped_abi, newest_shipped
+
+    if dist is not None:
+        return abi_from_distribution(dist)
+    if version is not None:
+        return load_shipped_abi(version)
+    return newest_shipped()
+
+
+def execute(args: argparse.Namespace) -> int:
+    from .check import CheckReport, check_wheel
+    from .check_output import render_check_json, render_check_text
+    from .errors import EmwheelError
+
+    target = load_target(args.pyodide, args.pyodide_dist)
+    reports: list[CheckReport] = []
+    failed = False
+    for path in args.paths:
+        try:
+            reports.append(check_wheel(path, target, strict=args.strict))
+        except EmwheelError as e:
+            print(f"emwheel: error: {e}", file=sys.stderr)
+            failed = True
+    if failed:
+        if not args.json:
+            print("\n\n".join(render_check_text(r) for r in reports))
+        return 2
+    if args.json:
+        sys.stdout.write(json.dumps(render_check_json(reports), indent=2) + "\n")
+    else:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        print("\n\n".join(render_check_text(r, color) for r in reports))
+    return 0 if all(r.loads for r in reports) else 1
