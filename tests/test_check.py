@@ -104,18 +104,26 @@ def test_symbols_bound_at_load_time_make_it_fail(
     assert [f["code"] for f in report["findings"]] == ["undefined-symbol"]
 
 
-def test_symbols_of_the_other_libraries_in_the_wheel_count(
+def test_data_of_a_library_loaded_earlier_in_the_wheel_counts(
     capsys: pytest.CaptureFixture[str], module_bytes: dict[str, bytes], tmp_path: Path
 ) -> None:
-    files = {
-        "pkg/libscale.so": module_bytes["libscale.so"],
+    # Pyodide dlopens a wheel's libraries in archive order, and data symbols are bound at
+    # load: libbase.so first works, libscale.so first does not (tests/runtime saw both).
+    in_order = {
         "pkg/libbase.so": module_bytes["libbase.so"],
+        "pkg/libscale.so": module_bytes["libscale.so"],
     }
-    wheel = build_wheel(tmp_path, "pkg", "1.0", files, tag=TAG)
+    wheel = build_wheel(tmp_path / "a", "pkg", "1.0", in_order, tag=TAG)
     result = run_cli(capsys, "check", "--json", wheel)
     assert result.code == 0, result.out
     modules = {m["path"]: m for m in result.json()["reports"][0]["modules"]}
     assert modules["pkg/libscale.so"]["resolved_by"]["wheel"] >= 1
+    reversed_order = dict(reversed(list(in_order.items())))
+    wheel = build_wheel(tmp_path / "b", "pkg", "1.0", reversed_order, tag=TAG)
+    result = run_cli(capsys, "check", "--json", wheel)
+    assert result.code == 1
+    codes = [f["code"] for f in result.json()["reports"][0]["findings"]]
+    assert codes == ["defined-too-late", "undefined-symbol"]
 
 
 @pytest.mark.realwheels

@@ -19,6 +19,7 @@ loads every library of a wheel at install time and binds symbols across them.
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,12 +141,18 @@ class _Checker:
                             f"Python {self.target.python_minor})")
                 )  # fmt: skip
         modules = self._read_modules()
+        self._modules = modules
         excluded = self._excluded_libraries()
         index = LibraryIndex(f.install_path for f in self.source.files)
         exports_by_path = {m.file.install_path: m.exports for m in modules}
         wheel_exports: set[bytes] = set().union(*exports_by_path.values()) if modules else set()
-        checks = [self._check_module(m, index, wheel_exports, exports_by_path, excluded)
-                  for m in modules]  # fmt: skip
+        checks = []
+        loaded_so_far: set[bytes] = set()
+        for m in modules:  # in archive order: the order Pyodide dlopens them at install
+            at_load = loaded_so_far | m.exports | self._closure_exports(m, index, exports_by_path)
+            checks.append(self._check_module(m, index, wheel_exports, at_load, excluded))
+            if _loaded_at_install(m.file.install_path):
+                loaded_so_far |= m.exports
         features = {f for m in checks for f in m.features}
         chrome, node, reasons = minimum_versions(features)
         return CheckReport(
@@ -225,7 +232,7 @@ class _Checker:
         module: _Module,
         index: LibraryIndex,
         wheel_exports: set[bytes],
-        exports_by_path: dict[str, set[bytes]],
+        at_load: set[bytes],
         excluded: set[str],
     ) -> ModuleCheck:
         path = module.file.install_path
@@ -261,32 +268,41 @@ class _Checker:
                     f"needs {name}, which is in the wheel but on no RUNTIME_PATH entry: stock "
                     "Pyodide will not find it (emwheel repair adds the entry)", path,
                 ))  # fmt: skip
-        # The module's own exports count too: PIC code reaches its own data through GOT.mem.
-        others = wheel_exports
         counts = {"pyodide": 0, "wheel": 0, "packages": 0}
         unresolved: list[UnresolvedSymbol] = []
+        late: list[str] = []
         unverified: list[str] = []
         weak_unresolved = 0
         main = self.target.main_symbols
         for entry in module.imports:
             text = entry.name.decode("utf-8", "replace")
             got = entry.module in _GOT
-            from_env = entry.module == b"env" and self.target.provides(text)
-            if from_env or (got and text in main):
+            bound_at_load = got or entry.kind != 0  # functions from env bind lazily
+            if (entry.module == b"env" and self.target.provides(text)) or (got and text in main):
                 counts["pyodide"] += 1
-            elif (entry.module == b"env" or got) and entry.name in others:
-                counts["wheel"] += 1
             elif (entry.module == b"env" or got) and entry.name in package_exports:
                 counts["packages"] += 1
+            elif (entry.module == b"env" or got) and entry.name in (
+                at_load if bound_at_load else wheel_exports
+            ):
+                counts["wheel"] += 1
             elif (entry.module, entry.name) in module.weak:
                 weak_unresolved += 1
             elif unknown_sources and (entry.module == b"env" or got):
                 unverified.append(text)
             else:
-                data = (got and entry.module == b"GOT.mem") or entry.kind != 0
-                effect = "load fails" if (data or entry.module == b"GOT.func") else (
-                    "fatal at first call")  # fmt: skip
+                effect = "load fails" if bound_at_load else "fatal at first call"
                 unresolved.append(UnresolvedSymbol(text, entry.module.decode(), effect))
+                if bound_at_load and entry.name in wheel_exports:
+                    late.append(text)
+        if late:
+            self.findings.append(Finding(
+                "error", "defined-too-late",
+                f"{_names([u for u in unresolved if u.name in late])} "
+                f"{'is' if len(late) == 1 else 'are'} defined by a module of the wheel that "
+                "Pyodide loads later (it loads a wheel's libraries in archive order): NEED "
+                "that library, or repair the wheel and use emwheel's loader", path,
+            ))  # fmt: skip
         failing = [u for u in unresolved if u.effect == "load fails"]
         if failing:
             self.findings.append(Finding(
@@ -318,6 +334,29 @@ class _Checker:
             pyodide_packages=tuple(dict.fromkeys(packages)),
         )
 
+    def _closure_exports(
+        self, module: _Module, index: LibraryIndex, exports_by_path: dict[str, set[bytes]]
+    ) -> set[bytes]:
+        """Exports of the wheel's libraries this module NEEDs, transitively: Emscripten
+        loads them before the module itself."""
+        seen: set[str] = set()
+        pending = [module]
+        by_path = {m.file.install_path: m for m in self._modules}
+        exports: set[bytes] = set()
+        while pending:
+            current = pending.pop()
+            for name in current.needed:
+                found = resolve_needed(
+                    name, current.file.install_path, current.runtime_path, index, {}
+                )
+                path = found.path or (found.candidates[0] if found.candidates else None)
+                if path is None or path in seen or path not in by_path:
+                    continue
+                seen.add(path)
+                exports |= exports_by_path[path]
+                pending.append(by_path[path])
+        return exports
+
     def _package_library(self, package_name: str, so_name: str) -> str | None:
         package = self.target.library_packages.get(package_name)
         if package is None or package.libraries is None:
@@ -335,3 +374,10 @@ def _count(symbols: list[UnresolvedSymbol], noun: str) -> str:
 def _names(symbols: list[UnresolvedSymbol], limit: int = 10) -> str:
     shown = ", ".join(u.name for u in symbols[:limit])
     return shown + (f" and {len(symbols) - limit} more" if len(symbols) > limit else "")
+
+
+def _loaded_at_install(path: str) -> bool:
+    """Pyodide dlopens at install the files named like ``*.so`` or ``*.so.N``
+    (``should_load_dynlib`` in pyodide._package_loader)."""
+    base = posixpath.basename(path)
+    return re.search(r"\.so(\.\d+)*$", base) is not None
