@@ -49,6 +49,14 @@ RUNTIME_SUPPORT: dict[str, RuntimeSupport] = {
     "memory64": RuntimeSupport(133, "24.0.0", _BCD.format("memory64") + " (Chrome and Node)"),
     "tail-calls": RuntimeSupport(112, "20.0.0", _BCD.format("tail-calls") + _V8.format("11.2")),
     "gc": RuntimeSupport(119, "22.0.0", _BCD.format("garbage-collection") + _V8.format("11.9")),
+    "function-references": RuntimeSupport(
+        119,
+        "22.0.0",
+        "V8 shipped typed function references with GC in V8 11.9 (Chrome 119; BCD "
+        "webassembly/garbage-collection.json)" + _V8.format("11.9") + "; checked here: Node "
+        "20.20 (V8 11.3) rejects grill-usd-core 26.8, whose libusd_ms.so declares (ref ...) "
+        "types, and Node 24.21 runs it",
+    ),
     "reference-types": RuntimeSupport(
         96, "17.2.0", _BCD.format("reference-types") + _V8.format("9.6")
     ),

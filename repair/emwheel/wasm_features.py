@@ -67,9 +67,9 @@ class FeatureReport:
     declared: dict[str, str] = field(default_factory=dict)  # target_features: name -> + - =
 
 
-F = Feature
-_EXC, _LEGACY, _EXNREF = F.EXCEPTIONS, F.EXCEPTIONS_LEGACY, F.EXCEPTIONS_EXNREF
-_REF, _FUNCREF, _TAIL = F.REFERENCE_TYPES, F.FUNCTION_REFERENCES, F.TAIL_CALLS
+_F = Feature
+_EXC, _LEGACY, _EXNREF = _F.EXCEPTIONS, _F.EXCEPTIONS_LEGACY, _F.EXCEPTIONS_EXNREF
+_REF, _FUNCREF, _TAIL = _F.REFERENCE_TYPES, _F.FUNCTION_REFERENCES, _F.TAIL_CALLS
 
 # -- instructions -------------------------------------------------------------------------------
 # opcode -> (name, immediates, features). Immediates, a letter each: u LEB128 integer (index,
@@ -94,16 +94,16 @@ _OPCODES: dict[int, _Op] = {
     0x40: ("memory.grow", "x", ()), 0x41: ("i32.const", "u", ()), 0x42: ("i64.const", "u", ()),
     0x43: ("f32.const", "4", ()), 0x44: ("f64.const", "8", ()),
     0xD0: ("ref.null", "h", (_REF,)), 0xD1: ("ref.is_null", "", (_REF,)),
-    0xD2: ("ref.func", "u", (_REF,)), 0xD3: ("ref.eq", "", (F.GC,)),
+    0xD2: ("ref.func", "u", (_REF,)), 0xD3: ("ref.eq", "", (_F.GC,)),
     0xD4: ("ref.as_non_null", "", (_FUNCREF,)), 0xD5: ("br_on_null", "u", (_FUNCREF,)),
     0xD6: ("br_on_non_null", "u", (_FUNCREF,)),
 }  # fmt: skip
 _OPCODES.update({op: ("local/global access", "u", ()) for op in range(0x20, 0x25)})
 _OPCODES.update({op: ("load/store", "m", ()) for op in range(0x28, 0x3F)})
 _OPCODES.update({op: ("numeric", "", ()) for op in range(0x45, 0xC0)})
-_OPCODES.update({op: ("sign extension", "", (F.SIGN_EXT,)) for op in range(0xC0, 0xC5)})
+_OPCODES.update({op: ("sign extension", "", (_F.SIGN_EXT,)) for op in range(0xC0, 0xC5)})
 
-_BULK = (F.BULK_MEMORY,)
+_BULK = (_F.BULK_MEMORY,)
 _MISC: dict[int, _Op] = {
     0x08: ("memory.init", "ux", _BULK), 0x09: ("data.drop", "u", _BULK),
     0x0A: ("memory.copy", "xx", _BULK), 0x0B: ("memory.fill", "x", _BULK),
@@ -111,38 +111,39 @@ _MISC: dict[int, _Op] = {
     0x0E: ("table.copy", "uu", _BULK), 0x0F: ("table.grow", "u", (_REF,)),
     0x10: ("table.size", "u", (_REF,)), 0x11: ("table.fill", "u", (_REF,)),
 }  # fmt: skip
-_MISC.update({op: ("trunc_sat", "", (F.NONTRAPPING_FPTOINT,)) for op in range(8)})
-_MISC.update({op: ("wide arithmetic", "", (F.WIDE_ARITHMETIC,)) for op in range(0x13, 0x17)})
+_MISC.update({op: ("trunc_sat", "", (_F.NONTRAPPING_FPTOINT,)) for op in range(8)})
+_MISC.update({op: ("wide arithmetic", "", (_F.WIDE_ARITHMETIC,)) for op in range(0x13, 0x17)})
 
 _SIMD_GAPS = {0x9A, 0xA2, 0xA5, 0xA6, 0xAF, 0xB0, 0xB2, 0xB3, 0xB4, 0xBB, 0xC2, 0xC5, 0xC6}
 _SIMD_GAPS |= {0xCF, 0xD0, 0xD2, 0xD3, 0xD4, 0xE2, 0xEE}
 _SIMD_MEMARG = {*range(0x0C), 0x5C, 0x5D}
-_SIMD: dict[int, _Op] = {op: ("simd", "", (F.SIMD,)) for op in range(0x100) if op not in _SIMD_GAPS}
-_SIMD.update({op: ("simd load/store", "m", (F.SIMD,)) for op in _SIMD_MEMARG})
-_SIMD.update({0x0C: ("v128.const", "V", (F.SIMD,)), 0x0D: ("i8x16.shuffle", "V", (F.SIMD,))})
-_SIMD.update({op: ("simd lane", "1", (F.SIMD,)) for op in range(0x15, 0x23)})
-_SIMD.update({op: ("simd lane load/store", "m1", (F.SIMD,)) for op in range(0x54, 0x5C)})
-_SIMD.update({op: ("relaxed simd", "", (F.SIMD, F.RELAXED_SIMD)) for op in range(0x100, 0x114)})
+_SIMD: dict[int, _Op] = {op: ("simd", "", (_F.SIMD,)) for op in range(0x100) if op not in _SIMD_GAPS}
+_SIMD.update({op: ("simd load/store", "m", (_F.SIMD,)) for op in _SIMD_MEMARG})
+_SIMD.update({0x0C: ("v128.const", "V", (_F.SIMD,)), 0x0D: ("i8x16.shuffle", "V", (_F.SIMD,))})
+_SIMD.update({op: ("simd lane", "1", (_F.SIMD,)) for op in range(0x15, 0x23)})
+_SIMD.update({op: ("simd lane load/store", "m1", (_F.SIMD,)) for op in range(0x54, 0x5C)})
+_SIMD.update({op: ("relaxed simd", "", (_F.SIMD, _F.RELAXED_SIMD)) for op in range(0x100, 0x114)})
 
-_THREADS = (F.THREADS,)
+_THREADS = (_F.THREADS,)
 _ATOMICS: dict[int, _Op] = {op: ("atomic", "m", _THREADS) for op in (0, 1, 2, *range(0x10, 0x4F))}
 _ATOMICS[0x03] = ("atomic.fence", "1", _THREADS)
 
 _GC_IMMEDIATES = ["u", "u", "uu", "uu", "uu", "uu", "u", "u", "uu", "uu", "uu", "u", "u", "u"]
 _GC_IMMEDIATES += ["u", "", "u", "uu", "uu", "uu", "h", "h", "h", "h", "fuhh", "fuhh", "", ""]
 _GC_IMMEDIATES += ["", "", ""]
-_GC: dict[int, _Op] = {op: ("gc", imm, (F.GC,)) for op, imm in enumerate(_GC_IMMEDIATES)}
+_GC: dict[int, _Op] = {op: ("gc", imm, (_F.GC,)) for op, imm in enumerate(_GC_IMMEDIATES)}
 
 _PREFIXED = {0xFB: _GC, 0xFC: _MISC, 0xFD: _SIMD, 0xFE: _ATOMICS}
-_EXTENDED_CONST_OPS = {0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E}  # i32/i64 add, sub, mul
+_EXTENDED_CONST_OPS = {0x6A: "i32.add", 0x6B: "i32.sub", 0x6C: "i32.mul"}
+_EXTENDED_CONST_OPS |= {0x7C: "i64.add", 0x7D: "i64.sub", 0x7E: "i64.mul"}
 
 # -- types --------------------------------------------------------------------------------------
 _NUMERIC_TYPES = {0x7C, 0x7D, 0x7E, 0x7F}
 _GC_HEAP_TYPES = {0x6A, 0x6B, 0x6C, 0x6D, 0x6E, 0x71, 0x72, 0x73}  # array ... any, none ...
 _TYPE_NAMES = {0x7B: "v128", 0x70: "funcref", 0x6F: "externref", 0x69: "exnref"}
 _TYPE_NAMES |= {0x74: "nullexnref", **{code: "gc reference" for code in _GC_HEAP_TYPES}}
-_TYPE_FEATURES = {0x7B: F.SIMD, 0x70: _REF, 0x6F: _REF, 0x69: _EXNREF, 0x74: _EXNREF}
-_TYPE_FEATURES |= {code: F.GC for code in _GC_HEAP_TYPES}
+_TYPE_FEATURES = {0x7B: _F.SIMD, 0x70: _REF, 0x6F: _REF, 0x69: _EXNREF, 0x74: _EXNREF}
+_TYPE_FEATURES |= {code: _F.GC for code in _GC_HEAP_TYPES}
 _TYPED_REFERENCES = (0x63, 0x64)  # (ref null ht), (ref ht)
 
 
@@ -176,7 +177,7 @@ def _ordinary_instructions(found: frozenset[Feature]) -> re.Pattern[bytes]:
     if _FUNCREF in found:
         value_type = b"(?:%s|[\\x63\\x64](?:%s))" % (value_type, heap_type)
         block_type.append(b"[\\x63\\x64](?:%s)" % heap_type)
-    if F.MULTI_VALUE in found:
+    if _F.MULTI_VALUE in found:
         block_type.append(_TYPE_INDEX)
     block = b"(?:" + b"|".join(block_type) + b")"
 
@@ -191,27 +192,27 @@ def _ordinary_instructions(found: frozenset[Feature]) -> re.Pattern[bytes]:
         rb"\x43[\x00-\xff]{4}|\x44[\x00-\xff]{8}|[\x3f\x40]\x00",
         _BR_TABLE,
     ]
-    misc = [rb"[\x00-\x07]"] if F.NONTRAPPING_FPTOINT in found else []
-    if F.BULK_MEMORY in found:
+    misc = [rb"[\x00-\x07]"] if _F.NONTRAPPING_FPTOINT in found else []
+    if _F.BULK_MEMORY in found:
         misc += [rb"\x08%s\x00|\x0a\x00\x00|\x0b\x00" % _LEB, rb"[\x09\x0d]" + _LEB]
         misc += [rb"[\x0c\x0e]" + _LEB + _LEB]
     if _REF in found:
         misc.append(rb"[\x0f-\x11]" + _LEB)
         alternatives += [rb"\x1c\x01" + value_type, rb"\xd0(?:%s)" % heap_type]
-    if F.WIDE_ARITHMETIC in found:
+    if _F.WIDE_ARITHMETIC in found:
         misc.append(rb"[\x13-\x16]")
     if misc:
         alternatives.append(rb"\xfc(?:" + b"|".join(misc) + rb")")
-    if F.SIMD in found:
+    if _F.SIMD in found:
         plain = {op for op, (_, imm, _) in _SIMD.items() if imm == "" and op < 0x100}
         simd = [_one_of(plain - set(range(0x80, 0x100)))]  # one-byte LEB128 opcodes, then two
         simd += [_one_of(plain & set(range(0x80, 0x100))) + rb"\x01"]
         simd += [_one_of(_SIMD_MEMARG) + _MEMARG, rb"[\x0c\x0d][\x00-\xff]{16}"]
         simd += [rb"[\x15-\x22][\x00-\xff]", rb"[\x54-\x5b]%s[\x00-\xff]" % _MEMARG]
-        if F.RELAXED_SIMD in found:
+        if _F.RELAXED_SIMD in found:
             simd.append(rb"[\x80-\x93]\x02")
         alternatives.append(rb"\xfd(?:" + b"|".join(simd) + rb")")
-    if F.THREADS in found:
+    if _F.THREADS in found:
         alternatives.append(rb"\xfe(?:[\x00-\x02\x10-\x4e]%s|\x03\x00)" % _MEMARG)
     if _EXNREF in found:
         catch = rb"(?:[\x00\x01]%s%s|[\x02\x03]%s)" % (_LEB, _LEB, _LEB)
@@ -220,8 +221,8 @@ def _ordinary_instructions(found: frozenset[Feature]) -> re.Pattern[bytes]:
     return re.compile(b"(?:" + b"|".join(alternatives) + b")*+")
 
 
-_PATTERN_FEATURES = frozenset(F) - {F.MEMORY64, F.MULTI_MEMORY, F.EXTENDED_CONST}
-_PATTERN_FEATURES -= {F.CUSTOM_PAGE_SIZES}
+_PATTERN_FEATURES = frozenset(Feature) - {_F.MEMORY64, _F.MULTI_MEMORY, _F.EXTENDED_CONST}
+_PATTERN_FEATURES -= {_F.CUSTOM_PAGE_SIZES}
 
 
 # -- decoding -----------------------------------------------------------------------------------
@@ -314,7 +315,7 @@ class _Scan:
                 raise self.error(f"the last entry {problem} the end of the section")
         self.section = "module"
         if self.memories > 1:
-            self.found(F.MULTI_MEMORY, f"{self.memories} memories", located=False)
+            self.found(_F.MULTI_MEMORY, f"{self.memories} memories", located=False)
         if self.tables > 1:
             self.found(_REF, f"{self.tables} tables", located=False)
 
@@ -327,7 +328,7 @@ class _Scan:
                 pos = self.sub_type(pos, index)
                 index += 1
                 continue
-            self.found(F.GC, "recursive type group")
+            self.found(_F.GC, "recursive type group")
             members, pos = _leb(self.data, pos + 1)
             for _ in range(members):
                 pos = self.sub_type(pos, index)
@@ -338,7 +339,7 @@ class _Scan:
         data = self.data
         form = data[pos]
         if form in (0x50, 0x4F):
-            self.found(F.GC, f"subtype declaration (type {index})")
+            self.found(_F.GC, f"subtype declaration (type {index})")
             supertypes, pos = _leb(data, pos + 1)
             for _ in range(supertypes):
                 pos = _skip_leb(data, pos)
@@ -350,9 +351,9 @@ class _Scan:
                 for _ in range(count):
                     pos = pos + 1 if data[pos] in _NUMERIC_TYPES else self.value_type(pos)
             if count > 1:
-                self.found(F.MULTI_VALUE, f"function type {index} with {count} results")
+                self.found(_F.MULTI_VALUE, f"function type {index} with {count} results")
         elif form in (0x5F, 0x5E):  # struct (a vector of fields), array (one field)
-            self.found(F.GC, f"{'struct' if form == 0x5F else 'array'} type {index}")
+            self.found(_F.GC, f"{'struct' if form == 0x5F else 'array'} type {index}")
             count, pos = _leb(data, pos) if form == 0x5F else (1, pos)
             for _ in range(count):
                 pos = pos + 1 if data[pos] in (0x77, 0x78) else self.value_type(pos)  # i16, i8
@@ -430,11 +431,11 @@ class _Scan:
         if flags > 0x0F:
             raise self.error(f"unknown {what} limits flags 0x{flags:02x} at offset {pos}")
         if flags & 0x02:
-            self.found(F.THREADS, f"shared {what}")
+            self.found(_F.THREADS, f"shared {what}")
         if flags & 0x04:
-            self.found(F.MEMORY64, f"64-bit {what}")
+            self.found(_F.MEMORY64, f"64-bit {what}")
         if flags & 0x08:
-            self.found(F.CUSTOM_PAGE_SIZES, f"{what} with a custom page size")
+            self.found(_F.CUSTOM_PAGE_SIZES, f"{what} with a custom page size")
         pos = _skip_leb(self.data, pos + 1)  # minimum
         for flag in (0x01, 0x08):  # maximum, log2 of the page size
             if flags & flag:
@@ -470,7 +471,7 @@ class _Scan:
             if flags > 7:  # or declarative, bit 2: expressions
                 raise self.error(f"unknown element segment flags {flags} at offset {start}")
             if flags & 3 == 1:
-                self.found(F.BULK_MEMORY, "passive element segment")
+                self.found(_F.BULK_MEMORY, "passive element segment")
             elif flags & 3 == 3:
                 self.found(_REF, "declarative element segment")
             if not flags & 1:  # active: (table index), offset
@@ -483,7 +484,7 @@ class _Scan:
         return pos
 
     def data_count(self, pos: int, end: int) -> int:
-        self.found(F.BULK_MEMORY, "data count section", located=False)
+        self.found(_F.BULK_MEMORY, "data count section", located=False)
         return _skip_leb(self.data, pos)
 
     def data_section(self, pos: int, end: int) -> int:
@@ -492,7 +493,7 @@ class _Scan:
             start = pos
             flags, pos = _leb(self.data, pos)
             if flags == 1:
-                self.found(F.BULK_MEMORY, "passive data segment")
+                self.found(_F.BULK_MEMORY, "passive data segment")
             elif flags == 2:
                 pos = self.memory_index(pos)
             elif flags:
@@ -525,6 +526,8 @@ class _Scan:
             if body_end > end:
                 raise self.error(f"body of {size} bytes runs past the end of the code section")
             groups, pos = _leb(data, pos)
+            if groups > size:  # each takes two bytes at least
+                raise self.error(f"{groups} local declarations in a body of {size} bytes")
             for _ in range(groups):  # locals: count, type
                 pos = _skip_leb(data, pos)
                 pos = pos + 1 if data[pos] in _NUMERIC_TYPES else self.value_type(pos)
@@ -543,9 +546,10 @@ class _Scan:
 
     # -- instructions and types --------------------------------------------------------------
     def const_expr(self, pos: int, end: int) -> int:
-        while self.data[pos] != 0x0B:
-            if self.data[pos] in _EXTENDED_CONST_OPS:
-                self.found(F.EXTENDED_CONST, f"opcode 0x{self.data[pos]:02x} in a constant")
+        while (op := self.data[pos]) != 0x0B:
+            if op in _EXTENDED_CONST_OPS:
+                what = f"opcode 0x{op:02x} ({_EXTENDED_CONST_OPS[op]}) in a constant expression"
+                self.found(_F.EXTENDED_CONST, what)
             pos = self.instruction(pos, end)
         return pos + 1
 
@@ -578,7 +582,7 @@ class _Scan:
                 pos = self.memory_index(pos)
             elif kind == "t" and data[pos]:
                 table_index, after = _leb(data, pos)
-                self.found(_REF, f"{name} table index {table_index} in {after - pos} bytes")
+                self.found(_REF, f"{name} with table index {table_index} ({after - pos} bytes)")
                 pos = after
             elif kind == "t":
                 pos += 1
@@ -608,7 +612,7 @@ class _Scan:
         if self.data[pos] == 0 and not explicit:
             return pos + 1
         index, after = _leb(self.data, pos)
-        self.found(F.MULTI_MEMORY, f"memory index {index} in {after - pos} bytes")
+        self.found(_F.MULTI_MEMORY, f"memory index {index} ({after - pos} bytes)")
         return after
 
     def block_type(self, pos: int) -> int:
@@ -620,7 +624,7 @@ class _Scan:
         index, after = _sleb(self.data, pos)
         if index < 0:
             raise self.error(f"unknown block type 0x{code:02x} at offset {pos}")
-        self.found(F.MULTI_VALUE, f"block of type {index}")
+        self.found(_F.MULTI_VALUE, f"block of type {index}")
         return after
 
     def value_type(self, pos: int) -> int:
