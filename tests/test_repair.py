@@ -458,3 +458,23 @@ def test_manifests_validate_against_the_schema(
     jsonschema.Draft202012Validator(schema).validate(document)
     kinds = [n.get("external", {}).get("kind") for m in document["modules"] for n in m["needed"]]
     assert kinds.count("pyodide") == 1 and kinds.count("excluded") == 1
+
+
+def test_a_result_that_will_not_load_is_not_written_unless_told(
+    module_bytes: dict[str, bytes], test_modules: dict[str, Path], tmp_path: Path
+) -> None:
+    # The extension NEEDs libscale.so, which reads base_scale, which nothing provides.
+    ext = with_needed(module_bytes["_testext.abi3.so"], "libscale.so")
+    wheel = build_wheel(tmp_path / "d", "testpkg", "1.0", {"testpkg/_testext.abi3.so": ext})
+    libdir = tmp_path / "libs"
+    libdir.mkdir()
+    shutil.copy(test_modules["libscale.so"], libdir / "libscale.so")
+    result = run_cli_process("repair", wheel, "-L", libdir, "-w", tmp_path / "o")
+    assert result.code == 1
+    assert "would not load in Pyodide 314.0.7; not written" in result.err
+    assert "base_scale" in result.err
+    assert not (tmp_path / "o" / wheel.name).exists()
+    assert list((tmp_path / "o").iterdir()) == []  # no temporary left behind either
+    forced = run_cli_process("repair", wheel, "-L", libdir, "-w", tmp_path / "o", "--no-check")
+    assert forced.code == 0, forced.err
+    assert (tmp_path / "o" / wheel.name).is_file()

@@ -94,14 +94,18 @@ class _Module:
     legacy_dylink: bool
 
 
-def check_wheel(path: Path, target: PyodideAbi, strict: bool = False) -> CheckReport:
+def check_wheel(
+    path: Path, target: PyodideAbi, strict: bool = False, loader: bool = False
+) -> CheckReport:
     """Check a wheel (or folder, or module file) against a Pyodide release.
 
     ``strict``: an undefined function is an error too (by default a warning: the module
     loads, and only a call to it stops Pyodide; real wheels carry such references).
+    ``loader``: assume emwheel's runtime loader is active, so a library of the wheel that
+    its manifest lists is found by name, RUNTIME_PATH or not.
     """
     with open_source(path) as source:
-        return _Checker(source, target, strict).run()
+        return _Checker(source, target, strict, loader).run()
 
 
 def _pyodide_library_files(target: PyodideAbi) -> dict[str, str]:
@@ -121,10 +125,14 @@ def _pyodide_library_files(target: PyodideAbi) -> dict[str, str]:
 
 
 class _Checker:
-    def __init__(self, source: PackageSource, target: PyodideAbi, strict: bool) -> None:
+    def __init__(
+        self, source: PackageSource, target: PyodideAbi, strict: bool, loader: bool
+    ) -> None:
         self.source = source
         self.target = target
         self.strict = strict
+        self.loader = loader
+        self.manifest_paths: set[str] = set()
         self.findings: list[Finding] = []
         self.library_files = _pyodide_library_files(target)
 
@@ -220,6 +228,7 @@ class _Checker:
                 except InvalidInput:
                     continue  # `emwheel show` reports a broken manifest
                 for entry in manifest.modules:
+                    self.manifest_paths.add(entry.path)
                     for needed in entry.needed:
                         if needed.external is not None and needed.external.kind == "excluded":
                             excluded.add(needed.name)
@@ -262,7 +271,9 @@ class _Checker:
                     f"needs {name}, which is neither in the wheel nor in Pyodide "
                     f"{self.target.pyodide_version}", path,
                 ))  # fmt: skip
-            elif found.resolution is Resolution.NAME_ONLY:
+            elif found.resolution is Resolution.NAME_ONLY and not (
+                self.loader and set(found.candidates) & self.manifest_paths
+            ):
                 self.findings.append(Finding(
                     "error", "library-not-on-path",
                     f"needs {name}, which is in the wheel but on no RUNTIME_PATH entry: stock "

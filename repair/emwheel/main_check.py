@@ -45,6 +45,12 @@ def configure_parser(subparsers: Any) -> None:
         "the module loads and only a call to it stops Pyodide)",
     )
     parser.add_argument(
+        "--loader",
+        action="store_true",
+        help="assume emwheel's runtime loader is active (libraries a manifest lists are found "
+        "without RUNTIME_PATH; default: stock Pyodide)",
+    )
+    parser.add_argument(
         "--json", action="store_true",
         help="print JSON (schema: docs/schemas/check.schema.json); nothing if an input fails",
     )  # fmt: skip
@@ -71,7 +77,7 @@ def execute(args: argparse.Namespace) -> int:
     failed = False
     for path in args.paths:
         try:
-            reports.append(check_wheel(path, target, strict=args.strict))
+            reports.append(check_wheel(path, target, strict=args.strict, loader=args.loader))
         except EmwheelError as e:
             print(f"emwheel: error: {e}", file=sys.stderr)
             failed = True

@@ -86,6 +86,14 @@ def configure_parser(subparsers: Any) -> None:
         "from this distribution's pyodide-lock.json and package files (default: emwheel's "
         "table for the Pyodide the wheel's platform tag names)",
     )
+    parser.add_argument(
+        "--no-check",
+        dest="check",
+        action="store_false",
+        help="write the result even if `emwheel check` says it will not load in the target "
+        "Pyodide (default: check, against the shipped release whose ABI the wheel's platform "
+        "tag names, or --pyodide-dist; a wheel no shipped release matches is not checked)",
+    )
     parser.set_defaults(execute=execute)
 
 
@@ -118,7 +126,8 @@ def execute(args: argparse.Namespace) -> int:
     status = 0
     for wheel in args.wheels:
         try:
-            result = repair_wheel(wheel, args.wheel_dir, options)
+            check = _check_target(wheel, args) if args.check else None
+            result = repair_wheel(wheel, args.wheel_dir, options, check)
         except InvalidInput as e:
             print(f"emwheel: error: {e}", file=sys.stderr)
             status = max(status, EXIT_BAD_INPUT)
@@ -133,3 +142,23 @@ def execute(args: argparse.Namespace) -> int:
         for path in result.changed:
             print(f"  rewrote  {path}")
     return status
+
+
+def _check_target(wheel: Path, args: argparse.Namespace) -> Any:
+    """The Pyodide to check the repaired wheel against: --pyodide-dist, or the shipped
+    release whose ABI the wheel's platform tag names (None: nothing to check against)."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    from .pyodide_abi import abi_from_distribution, available_versions, load_shipped_abi
+
+    if args.pyodide_dist is not None:
+        return abi_from_distribution(args.pyodide_dist)
+    try:
+        platforms = {tag.platform for tag in parse_wheel_filename(wheel.name)[3]}
+    except InvalidWheelFilename:
+        return None  # repair reports the bad name
+    for version in reversed(available_versions()):
+        abi = load_shipped_abi(version)
+        if f"{abi.abi}_wasm32" in platforms:
+            return abi
+    return None

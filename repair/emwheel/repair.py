@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from .errors import InvalidInput
+from .errors import EmwheelError, InvalidInput
 from .package_source import WheelSource
+from .pyodide_abi import PyodideAbi
 from .repair_plan import RepairOptions, RepairPlan, plan_repair
 from .repair_writer import write_repaired_wheel
+
+
+class UnloadableRepairError(EmwheelError):
+    """The repaired wheel would not load in the target Pyodide (exit code 1)."""
+
+
+def _refuse_unloadable(target: PyodideAbi, loader: bool) -> Callable[[Path], None]:
+    def validate(path: Path) -> None:
+        from .check import check_wheel
+
+        report = check_wheel(path, target, loader=loader)
+        if not report.loads:
+            errors = [f"  {f.path + ': ' if f.path else ''}{f.message}"
+                      for f in report.findings if f.severity == "error"]  # fmt: skip
+            raise UnloadableRepairError(
+                f"{path.name}: the repaired wheel would not load in Pyodide "
+                f"{target.pyodide_version}; not written (--no-check writes it anyway):\n"
+                + "\n".join(errors)
+            )
+
+    return validate
+
 
 __all__ = ["RepairResult", "repair_wheel"]
 
@@ -28,7 +52,11 @@ class RepairResult:
         )
 
 
-def repair_wheel(wheel: Path, wheel_dir: Path, options: RepairOptions) -> RepairResult:
+def repair_wheel(
+    wheel: Path, wheel_dir: Path, options: RepairOptions, check: PyodideAbi | None = None
+) -> RepairResult:
+    """Repair ``wheel`` into ``wheel_dir``. With ``check`` (a target Pyodide), the result is
+    checked as `emwheel check` does, and not written if it will not load there."""
     output = wheel_dir / wheel.name
     if output.resolve() == wheel.resolve():
         raise InvalidInput(
@@ -39,5 +67,7 @@ def repair_wheel(wheel: Path, wheel_dir: Path, options: RepairOptions) -> Repair
     with WheelSource(wheel) as source:
         assert isinstance(source, WheelSource)
         plan = plan_repair(source, options)
-        write_repaired_wheel(plan, output)
+        # Without RUNTIME_PATH entries the result is meant for emwheel's loader.
+        validate = None if check is None else _refuse_unloadable(check, not options.runtime_path)
+        write_repaired_wheel(plan, output, validate)
     return RepairResult(plan, output)

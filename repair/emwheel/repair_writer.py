@@ -18,7 +18,7 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO
@@ -38,20 +38,26 @@ __all__ = ["build_manifest", "write_repaired_wheel"]
 DateTime = tuple[int, int, int, int, int, int]
 
 
-def write_repaired_wheel(plan: RepairPlan, output: Path) -> Path:
-    """Write the repaired wheel to ``output`` atomically (a temporary file, then a rename)."""
+def write_repaired_wheel(
+    plan: RepairPlan, output: Path, validate: Callable[[Path], None] | None = None
+) -> Path:
+    """Write the repaired wheel to ``output`` atomically: into a temporary folder next to it,
+    then renamed. ``validate`` sees the finished wheel first and may refuse it by raising."""
     hashes = {path: _hash_module(plan, module) for path, module in plan.modules.items()}
     manifest = build_manifest(plan, hashes)
     output.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    folder = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}."))
+    temporary = folder / output.name  # a wheel's own name, so that it can be checked
     try:
-        with os.fdopen(fd, "wb") as file:
+        with open(temporary, "wb") as file:
             _write(plan, manifest, file)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; a wheel is not
+        os.chmod(temporary, 0o666 & ~_umask())  # mkdtemp makes it private; a wheel is not
+        if validate is not None:
+            validate(temporary)
         os.replace(temporary, output)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    finally:
+        temporary.unlink(missing_ok=True)
+        folder.rmdir()
     return output
 
 

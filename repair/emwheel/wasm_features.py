@@ -117,11 +117,13 @@ _MISC.update({op: ("wide arithmetic", "", (_F.WIDE_ARITHMETIC,)) for op in range
 _SIMD_GAPS = {0x9A, 0xA2, 0xA5, 0xA6, 0xAF, 0xB0, 0xB2, 0xB3, 0xB4, 0xBB, 0xC2, 0xC5, 0xC6}
 _SIMD_GAPS |= {0xCF, 0xD0, 0xD2, 0xD3, 0xD4, 0xE2, 0xEE}
 _SIMD_MEMARG = {*range(0x0C), 0x5C, 0x5D}
-_SIMD: dict[int, _Op] = {op: ("simd", "", (_F.SIMD,)) for op in range(0x100) if op not in _SIMD_GAPS}
-_SIMD.update({op: ("simd load/store", "m", (_F.SIMD,)) for op in _SIMD_MEMARG})
-_SIMD.update({0x0C: ("v128.const", "V", (_F.SIMD,)), 0x0D: ("i8x16.shuffle", "V", (_F.SIMD,))})
-_SIMD.update({op: ("simd lane", "1", (_F.SIMD,)) for op in range(0x15, 0x23)})
-_SIMD.update({op: ("simd lane load/store", "m1", (_F.SIMD,)) for op in range(0x54, 0x5C)})
+_SIMD_ONLY = (_F.SIMD,)
+_SIMD_OPS = set(range(0x100)) - _SIMD_GAPS
+_SIMD: dict[int, _Op] = {op: ("simd", "", _SIMD_ONLY) for op in _SIMD_OPS}
+_SIMD.update({op: ("simd load/store", "m", _SIMD_ONLY) for op in _SIMD_MEMARG})
+_SIMD.update({0x0C: ("v128.const", "V", _SIMD_ONLY), 0x0D: ("i8x16.shuffle", "V", _SIMD_ONLY)})
+_SIMD.update({op: ("simd lane", "1", _SIMD_ONLY) for op in range(0x15, 0x23)})
+_SIMD.update({op: ("simd lane load/store", "m1", _SIMD_ONLY) for op in range(0x54, 0x5C)})
 _SIMD.update({op: ("relaxed simd", "", (_F.SIMD, _F.RELAXED_SIMD)) for op in range(0x100, 0x114)})
 
 _THREADS = (_F.THREADS,)
