@@ -155,12 +155,12 @@ class _Checker:
         exports_by_path = {m.file.install_path: m.exports for m in modules}
         wheel_exports: set[bytes] = set().union(*exports_by_path.values()) if modules else set()
         checks = []
-        loaded_so_far: set[bytes] = set()
+        loaded_so_far: list[set[bytes]] = []
         for m in modules:  # in archive order: the order Pyodide dlopens them at install
-            at_load = loaded_so_far | m.exports | self._closure_exports(m, index, exports_by_path)
+            at_load = [*loaded_so_far, m.exports, self._closure_exports(m, index, exports_by_path)]
             checks.append(self._check_module(m, index, wheel_exports, at_load, excluded))
             if _loaded_at_install(m.file.install_path):
-                loaded_so_far |= m.exports
+                loaded_so_far.append(m.exports)
         features = {f for m in checks for f in m.features}
         chrome, node, reasons = minimum_versions(features)
         return CheckReport(
@@ -241,7 +241,7 @@ class _Checker:
         module: _Module,
         index: LibraryIndex,
         wheel_exports: set[bytes],
-        at_load: set[bytes],
+        at_load: list[set[bytes]],
         excluded: set[str],
     ) -> ModuleCheck:
         path = module.file.install_path
@@ -293,8 +293,10 @@ class _Checker:
                 counts["pyodide"] += 1
             elif (entry.module == b"env" or got) and entry.name in package_exports:
                 counts["packages"] += 1
-            elif (entry.module == b"env" or got) and entry.name in (
-                at_load if bound_at_load else wheel_exports
+            elif (entry.module == b"env" or got) and (
+                any(entry.name in exports for exports in at_load)
+                if bound_at_load
+                else entry.name in wheel_exports
             ):
                 counts["wheel"] += 1
             elif (entry.module, entry.name) in module.weak:

@@ -54,6 +54,8 @@ def import_names(payload: bytes) -> list[ImportName]:
                 while payload[pos] & 0x80:
                     pos += 1
                 pos += 1
+            elif kind == ExternalKind.GLOBAL and payload[pos] not in (0x63, 0x64):
+                pos += 2  # a one-byte value type, then mutability (GOT entries, mostly)
             else:
                 reader = BinaryReader(payload, pos)
                 _skip_import_description(reader, kind)

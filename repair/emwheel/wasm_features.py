@@ -533,16 +533,18 @@ class _Scan:
             for _ in range(groups):  # locals: count, type
                 pos = _skip_leb(data, pos)
                 pos = pos + 1 if data[pos] in _NUMERIC_TYPES else self.value_type(pos)
-            if pos > body_end:
+            last = body_end - 1  # the instructions before it must end there: it is an end
+            if data[last] != 0x0B:
+                raise self.error("body does not end with end (0x0b)")
+            if pos > last:
                 raise self.error("local declarations run past the end of the body")
             while True:
                 # (...)*+ matches every string, at worst an empty prefix
-                pos = self.match(data, pos, body_end).end()  # type: ignore[union-attr]
-                if pos >= body_end:
+                pos = self.match(data, pos, last).end()  # type: ignore[union-attr]
+                if pos >= last:
                     break
-                pos = self.instruction(pos, body_end)
-            if data[pos - 1] != 0x0B:
-                raise self.error("body does not end with end (0x0b)")
+                pos = self.instruction(pos, last)
+            pos = body_end
         self.function = None
         return pos
 
