@@ -5,8 +5,8 @@ Chrome numbers: MDN's browser-compat-data (BCD, mdn/browser-compat-data, files
 them (memory64), else the first Node release whose bundled V8 is at least the Chrome
 version (Chrome M ships V8 M/10; BCD ``browsers/nodejs.json``), corrected where Node's own
 changelogs or webassembly.org's feature table (WebAssembly/website ``features.json``) say
-otherwise. Verified on this project's machines: Node 20.20 rejects exnref modules,
-Node 24.21 and Chromium 156 run them.
+otherwise. Seen on this project's machines: Node 20.20 rejects grill-usd-core 26.8 (typed
+function references in libusd_ms.so), Node 24.21 and Chromium 156 run it.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ _BCD = "BCD webassembly/{}.json"
 _V8 = "; Node: first release with V8 >= {}"
 
 RUNTIME_SUPPORT: dict[str, RuntimeSupport] = {
+    # Tags and throw belong to both forms of exception handling: the first to ship counts.
+    "exceptions": RuntimeSupport(
+        95, "17.0.0", _BCD.format("exception-handling") + _V8.format("9.5")
+    ),
     "exceptions-legacy": RuntimeSupport(
         95, "17.0.0", _BCD.format("exception-handling") + _V8.format("9.5")
     ),

@@ -21,6 +21,8 @@ regular expression, which covers the instructions of the core format and of ever
 already found. Python decodes only where the expression stops: an instruction of a feature
 not seen yet, a br_table with many targets, an unknown opcode. A feature's instructions join
 the expression once it is found (one compiled expression per set of features, cached).
+On the 152 MB module of cadquery-ocp (62 million instructions) this takes about 2 s, against
+about 60 s when the Python decoder takes every instruction itself (same result).
 """
 
 from __future__ import annotations
@@ -256,7 +258,12 @@ _RAW_SIZES = {"1": 1, "4": 4, "8": 8, "V": 16, "f": 1}
 
 
 def detect_features(data: bytes) -> FeatureReport:
-    """The features a module uses, each with where it was first seen; see the module doc."""
+    """The features a module uses, each with where it was first seen.
+
+    A malformed module raises WasmFormatError naming the function or section and the offset.
+    So does an opcode, type or section this reader does not know: it may belong to a newer
+    proposal, and then no runtime can be said to run the module.
+    """
     scan = _Scan(data)
     try:
         scan.run()
@@ -476,6 +483,8 @@ class _Scan:
                 self.found(_F.BULK_MEMORY, "passive element segment")
             elif flags & 3 == 3:
                 self.found(_REF, "declarative element segment")
+            if flags & 4:
+                self.found(_REF, "element segment of expressions")
             if not flags & 1:  # active: (table index), offset
                 pos = self.const_expr(_skip_leb(data, pos) if flags & 2 else pos, end)
             if flags & 3:  # element kind byte, or reference type
