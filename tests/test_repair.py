@@ -478,3 +478,43 @@ def test_a_result_that_will_not_load_is_not_written_unless_told(
     forced = run_cli_process("repair", wheel, "-L", libdir, "-w", tmp_path / "o", "--no-check")
     assert forced.code == 0, forced.err
     assert (tmp_path / "o" / wheel.name).is_file()
+
+
+def test_pyodide_library_packages_from_a_local_distribution(
+    capsys: pytest.CaptureFixture[str],
+    module_bytes: dict[str, bytes],
+    libdir: Path,
+    tmp_path: Path,
+) -> None:
+    """--pyodide-dist: a shared-library package whose zip is in the folder provides the
+    libraries in it; one whose zip is not falls back on emwheel's table."""
+    import hashlib
+
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    with zipfile.ZipFile(dist / "libmine-1.0.zip", "w") as zf:
+        zf.writestr("libmine.so", module_bytes["libbase.so"])
+    packages = {
+        "libmine": {"name": "libmine", "version": "1.0", "file_name": "libmine-1.0.zip",
+                    "package_type": "shared_library", "install_dir": "dynlib",
+                    "sha256": hashlib.sha256((dist / "libmine-1.0.zip").read_bytes()).hexdigest(),
+                    "imports": [], "depends": []},
+        "libgeos": {"name": "libgeos", "version": "3.12.1", "file_name": "libgeos-3.12.1.zip",
+                    "package_type": "shared_library", "install_dir": "dynlib", "sha256": "0" * 64,
+                    "imports": [], "depends": []},
+    }  # fmt: skip
+    info = {"abi_version": "2026_0", "python": "3.14.2", "platform": "emscripten_5_0_3"}
+    (dist / "pyodide-lock.json").write_text(json.dumps({"info": info, "packages": packages}))
+    ext = with_needed(module_bytes["_testext.abi3.so"], "libmine.so", "libgeos_c.so")
+    wheel = build_wheel(tmp_path / "d", "testpkg", "1.0", {"testpkg/_testext.abi3.so": ext})
+    result = repair(capsys, wheel, "--pyodide-dist", dist, "--no-check", "-w", tmp_path / "o")
+    assert result.code == 0, result.err
+    (entry,) = manifest_of(read_all(tmp_path / "o" / wheel.name)).modules
+    providers = [(n.name, n.external.package if n.external else None) for n in entry.needed]
+    assert providers == [("libmine.so", "libmine"), ("libgeos_c.so", "libgeos")]
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "pyodide-lock.json").write_text("{}")
+    result = run_cli_process("repair", wheel, "--pyodide-dist", broken, "-w", tmp_path / "o2")
+    assert result.code == 2
+    assert "not a readable Pyodide lock file" in result.err
