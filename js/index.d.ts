@@ -14,6 +14,11 @@ export interface PatchOptions {
    * unpacked, in milliseconds. Default 1000.
    */
   providerGraceMs?: number;
+  /**
+   * Load shared libraries (and modules over 8 MiB) at install time, and extension modules
+   * when Python first imports them. Default false.
+   */
+  lazy?: boolean;
 }
 
 export interface PatchHandle {

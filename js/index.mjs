@@ -20,7 +20,7 @@ function lastLine(error) {
 }
 
 export async function patchPyodide(pyodide, options = {}) {
-  const { verifyHashes = true, providerGraceMs = 1000 } = options;
+  const { verifyHashes = true, providerGraceMs = 1000, lazy = false } = options;
   const sitePackages = pyodide.runPython("import site; site.getsitepackages()[0]");
   const folder = `${sitePackages}/emwheel_loader`;
   pyodide.FS.mkdirTree(folder);
@@ -33,6 +33,7 @@ export async function patchPyodide(pyodide, options = {}) {
     loader.activate.callKwargs({
       verify_hashes: verifyHashes,
       provider_grace_seconds: providerGraceMs / 1000,
+      lazy,
     });
   } catch (error) {
     throw new EmwheelLoaderError(lastLine(error));

@@ -45,6 +45,17 @@ test("pyodide.loadPackage of a repaired wheel without RUNTIME_PATH, patched", as
   assert.equal(pyodide.runPython("import testpkg; testpkg.compute(2)"), 107);
 });
 
+test("lazy mode: the extension module is loaded when it is imported", async () => {
+  const pyodide = await freshPyodide();
+  await patchPyodide(pyodide, { lazy: true });
+  assert.equal(await loadPackageErrors(pyodide, wheels.noRuntimePath), "");
+  const loaded = () =>
+    Object.keys(pyodide._module.LDSO.loadedLibsByName).filter((k) => k.endsWith("_testext.abi3.so"));
+  assert.deepEqual(loaded(), []);
+  assert.equal(pyodide.runPython("import testpkg; testpkg.compute(3)"), 110);
+  assert.equal(loaded().length, 1);
+});
+
 test("the same wheel fails on stock Pyodide", async () => {
   const pyodide = await freshPyodide();
   const errors = await loadPackageErrors(pyodide, wheels.noRuntimePath);

@@ -24,11 +24,13 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def activate(*, verify_hashes: bool = True, provider_grace_seconds: float = 1.0) -> None:
+def activate(
+    *, verify_hashes: bool = True, provider_grace_seconds: float = 1.0, lazy: bool = False
+) -> None:
     """Load every wheel installed from now on by its manifest (see activation.activate)."""
     from .activation import activate as _activate
 
-    _activate(verify_hashes=verify_hashes, provider_grace_seconds=provider_grace_seconds)
+    _activate(verify_hashes=verify_hashes, provider_grace_seconds=provider_grace_seconds, lazy=lazy)
 
 
 def deactivate() -> None:

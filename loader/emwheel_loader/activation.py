@@ -19,13 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LoadError
-from .load_plan import WheelLoadPlan, plan_wheel_load
+from .load_plan import ModuleLoad, WheelLoadPlan, plan_wheel_load
 from .manifest import MANIFEST_FILENAME, Manifest
 from .pyodide_internals import PyodideInternals, require_internals
 
 __all__ = ["activate", "deactivate", "is_active"]
 
 _INSTALLED_BY_LOAD_PACKAGE = "pyodide.loadPackage"
+
+
+# Chromium refuses to compile or instantiate a module over 8 MiB synchronously on the main
+# thread, and Python's import of an extension is a synchronous dlopen: such modules are
+# always loaded at install time.
+SYNC_LOAD_LIMIT = 8 * 1024 * 1024
 
 
 class _Loader:
@@ -38,6 +44,7 @@ class _Loader:
         self.hook = run_js(source)(internals.module, internals.pyodide_js)
         self.original_unpack = internals.package_loader.unpack_buffer
         self.plans: dict[str, WheelLoadPlan] = {}
+        self.lazy = False
 
     def install(self) -> None:
         self.internals.package_loader.unpack_buffer = self.unpack_buffer
@@ -59,7 +66,14 @@ class _Loader:
         plan = self.plan(filename, manifest_file, root, _installer(kwargs.get("metadata")))
         from pyodide.ffi import to_js  # type: ignore[import-not-found]
 
-        return to_js([module.path for module in plan.modules])
+        return to_js([m.path for m in plan.modules if not self.lazy or self.load_now(m)])
+
+    def load_now(self, module: ModuleLoad) -> bool:
+        """In lazy mode: what must still be loaded at install time. Everything else is an
+        extension module that Python's import loads when it is first imported."""
+        if module.kind != "extension" or module.pyodide_packages or module.wait_for:
+            return True  # libraries, and what needs an asynchronous step first
+        return os.path.getsize(module.path) > SYNC_LOAD_LIMIT
 
     def plan(self, wheel: str, manifest_file: Path, root: Path, installer: str) -> WheelLoadPlan:
         try:
@@ -126,10 +140,14 @@ def _find_manifest(root: Path, wheel_filename: str) -> Path | None:
 _loader: _Loader | None = None
 
 
-def activate(*, verify_hashes: bool = True, provider_grace_seconds: float = 1.0) -> None:
+def activate(
+    *, verify_hashes: bool = True, provider_grace_seconds: float = 1.0, lazy: bool = False
+) -> None:
     """Load every wheel installed from now on by its manifest, when it has one.
 
     ``verify_hashes``: check each file's sha256 against the manifest before loading it.
+    ``lazy``: load shared libraries (and modules over 8 MiB) at install time, and extension
+    modules when Python first imports them.
     ``provider_grace_seconds``: how long a module whose library another wheel provides
     waits for that wheel to be unpacked (wheels of one micropip call arrive together).
     Activating again only updates these options.
@@ -139,6 +157,7 @@ def activate(*, verify_hashes: bool = True, provider_grace_seconds: float = 1.0)
         _loader = _Loader(require_internals(), verify_hashes)
         _loader.install()
     _loader.verify_hashes = verify_hashes
+    _loader.lazy = lazy
     _loader.hook.providerGraceMs = int(provider_grace_seconds * 1000)
 
 

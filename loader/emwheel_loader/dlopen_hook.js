@@ -152,7 +152,14 @@
       const detail = lastError() ?? String(error);
       throw new Error(`${plan.wheel}: ${plan.library}: ${detail}`);
     }
-    if (plan.global) alias(path.slice(path.lastIndexOf("/") + 1), path);
+    if (plan.global) {
+      alias(path.slice(path.lastIndexOf("/") + 1), path);
+      // Modules loaded later, by Python's import (lazy mode) or as another module's NEEDED,
+      // look this library up under their own keys: register it under all of them now.
+      for (const other of hook.plans.values()) {
+        for (const [key, target] of other.aliases) if (target === path) alias(key, target);
+      }
+    }
   }
 
   return hook;

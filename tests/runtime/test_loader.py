@@ -27,7 +27,11 @@ Serve = Callable[[Any, Path], str]
 
 @run_in_pyodide(packages=["micropip"])
 async def install_urls(
-    selenium: Any, urls: list[str], loader: str | None = None, index: str | None = None
+    selenium: Any,
+    urls: list[str],
+    loader: str | None = None,
+    index: str | None = None,
+    lazy: bool = False,
 ) -> str | None:
     """micropip.install the wheels in one call. With ``loader`` (the loader wheel's URL),
     install emwheel_loader first and activate it. With ``index`` (a simple index URL),
@@ -38,7 +42,7 @@ async def install_urls(
         await micropip.install(loader)
         import emwheel_loader
 
-        emwheel_loader.activate()
+        emwheel_loader.activate(lazy=lazy)
     try:
         if index:
             await micropip.install(urls, index_urls=[index])
@@ -105,6 +109,7 @@ def rebuild(wheel: Path, out: Path, change: Callable[[dict[str, bytes]], None]) 
     return build_wheel(out, name, version, files, tag=tag)
 
 
+@pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
 def test_repaired_wheel_loads_through_the_loader(
     selenium_standalone: Any,
     serve: Serve,
@@ -113,10 +118,12 @@ def test_repaired_wheel_loads_through_the_loader(
     wheel_tag: str,
     libdir: Path,
     tmp_path: Path,
+    lazy: bool,
 ) -> None:
     wheel = make_repaired(tmp_path, module_bytes, wheel_tag, libdir)
     loader = serve(selenium_standalone, loader_wheel)
-    assert install_urls(selenium_standalone, [serve(selenium_standalone, wheel)], loader) is None
+    url = serve(selenium_standalone, wheel)
+    assert install_urls(selenium_standalone, [url], loader, lazy=lazy) is None
     assert call_compute(selenium_standalone, "testpkg", 4) == 3 * 4 + 101
     # One copy of each library, registered under every name it is looked up by, its file
     # name included (what other wheels NEED).
@@ -126,6 +133,7 @@ def test_repaired_wheel_loads_through_the_loader(
         assert any(k.startswith(library) for k in keys)
 
 
+@pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
 def test_without_runtime_path_only_the_loader_loads_it(
     selenium_standalone: Any,
     serve: Serve,
@@ -134,10 +142,12 @@ def test_without_runtime_path_only_the_loader_loads_it(
     wheel_tag: str,
     libdir: Path,
     tmp_path: Path,
+    lazy: bool,
 ) -> None:
     wheel = make_repaired(tmp_path, module_bytes, wheel_tag, libdir, runtime_path=False)
     loader = serve(selenium_standalone, loader_wheel)
-    assert install_urls(selenium_standalone, [serve(selenium_standalone, wheel)], loader) is None
+    url = serve(selenium_standalone, wheel)
+    assert install_urls(selenium_standalone, [url], loader, lazy=lazy) is None
     assert call_compute(selenium_standalone, "testpkg", 1) == 104
 
 

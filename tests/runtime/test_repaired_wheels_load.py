@@ -25,7 +25,9 @@ pytestmark = pytest.mark.runtime
 
 
 @run_in_pyodide(packages=["micropip"])
-async def install_url(selenium: Any, url: str, loader: str | None = None) -> str | None:
+async def install_url(
+    selenium: Any, url: str, loader: str | None = None, lazy: bool = False
+) -> str | None:
     """Install with micropip (after activating emwheel's loader, given its wheel's URL);
     the error text if it fails."""
     import micropip
@@ -34,7 +36,7 @@ async def install_url(selenium: Any, url: str, loader: str | None = None) -> str
         await micropip.install(loader)
         import emwheel_loader
 
-        emwheel_loader.activate()
+        emwheel_loader.activate(lazy=lazy)
     try:
         await micropip.install(url, deps=False)
     except Exception as e:
@@ -128,7 +130,7 @@ def test_derived_awkward_cpp_fails_before_repair(
     assert error is not None and 'Failed to find dynamic library "libawkward.so"' in error
 
 
-@pytest.mark.parametrize("loader", [False, True], ids=["stock", "loader"])
+@pytest.mark.parametrize("loader", ["", "eager", "lazy"], ids=["stock", "loader", "loader-lazy"])
 def test_derived_awkward_cpp_repaired_loads_and_runs(
     selenium_standalone: Any,
     serve: Any,
@@ -142,7 +144,8 @@ def test_derived_awkward_cpp_repaired_loads_and_runs(
     )
     out = repaired(derived.wheel, tmp_path, derived.libdir)
     loader_url = serve(selenium_standalone, loader_wheel) if loader else None
-    assert install_url(selenium_standalone, serve(selenium_standalone, out), loader_url) is None
+    url = serve(selenium_standalone, out)
+    assert install_url(selenium_standalone, url, loader_url, loader == "lazy") is None
     assert run_awkward_forth(selenium_standalone, "1 2 + 10 *") == [30]
 
 
@@ -156,7 +159,7 @@ def make_usd_stage(selenium: Any) -> str:
     return str(stage.GetRootLayer().ExportToString())
 
 
-@pytest.mark.parametrize("loader", [False, True], ids=["stock", "loader"])
+@pytest.mark.parametrize("loader", ["", "eager", "lazy"], ids=["stock", "loader", "loader-lazy"])
 def test_derived_grill_usd_core_repaired_creates_a_usd_stage(
     selenium_standalone: Any,
     serve: Any,
@@ -172,7 +175,8 @@ def test_derived_grill_usd_core_repaired_creates_a_usd_stage(
     )
     out = repaired(derived.wheel, tmp_path, derived.libdir)
     loader_url = serve(selenium_standalone, loader_wheel) if loader else None
-    assert install_url(selenium_standalone, serve(selenium_standalone, out), loader_url) is None
+    url = serve(selenium_standalone, out)
+    assert install_url(selenium_standalone, url, loader_url, loader == "lazy") is None
     exported = make_usd_stage(selenium_standalone)
     assert 'def Sphere "Ball"' in exported
     assert "double radius = 2.5" in exported
