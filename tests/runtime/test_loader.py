@@ -305,10 +305,51 @@ def scale_wheel(tmp_path: Path, modules: dict[str, bytes], tag: str) -> Path:
     return repair_wheel(wheel, tmp_path / "o", RepairOptions()).output
 
 
-# Seen while writing this test: stock Pyodide 314 and 0.29 load this wheel too, in either
-# archive order. Emscripten binds data imports through one GOT for all modules and updates
-# it as libraries load, local ones included; so the loader's global loading is not what
-# makes it work there, and there is no stock failure to assert.
+def unsorted_scale_wheel(tmp_path: Path, modules: dict[str, bytes], tag: str) -> Path:
+    """The repaired scale wheel (manifest included) with libscale.so before libbase.so in
+    the archive, as a wheel built by another tool may have them."""
+    repaired = scale_wheel(tmp_path / "sorted", modules, tag)
+
+    def libscale_first(files: dict[str, bytes]) -> None:
+        ordered = sorted(files.items(), key=lambda item: "libscale" not in item[0])
+        files.clear()
+        files.update(ordered)
+
+    return rebuild(repaired, tmp_path / "unsorted", libscale_first)
+
+
+def test_a_library_using_another_without_needing_it_fails_on_stock_when_it_comes_first(
+    selenium_standalone: Any,
+    serve: Serve,
+    module_bytes: dict[str, bytes],
+    wheel_tag: str,
+    tmp_path: Path,
+) -> None:
+    wheel = unsorted_scale_wheel(tmp_path, module_bytes, wheel_tag)
+    error = install_urls(selenium_standalone, [serve(selenium_standalone, wheel)])
+    assert error is not None and "base_scale" in error
+
+
+def test_the_loader_loads_the_provider_globally_first_whatever_the_archive_order(
+    selenium_standalone: Any,
+    serve: Serve,
+    loader_wheel: Path,
+    module_bytes: dict[str, bytes],
+    wheel_tag: str,
+    tmp_path: Path,
+) -> None:
+    wheel = unsorted_scale_wheel(tmp_path, module_bytes, wheel_tag)
+    url = serve(selenium_standalone, wheel)
+    assert (
+        install_urls(selenium_standalone, [url], serve(selenium_standalone, loader_wheel)) is None
+    )
+    assert call_scaled(selenium_standalone, 4) == 12
+
+
+# A repaired wheel's archive is sorted, so libbase.so comes before libscale.so and stock
+# Pyodide, which loads in archive order, loads it too: Emscripten binds data imports through
+# one GOT for all modules, filled as libraries load, local ones included. The two tests
+# above show the case the loader is for: the provider later in the archive.
 def test_a_library_that_uses_another_without_needing_it(
     selenium_standalone: Any,
     serve: Serve,
