@@ -9,14 +9,11 @@ sources and commands.
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .build_modules import CLANG, WASM_LD
-from .cache import cache_root
+from .cache import cached_build, run_tool
 
 FEATURE_SOURCES = Path(__file__).resolve().parent.parent / "c" / "features"
 CLANGXX = "clang++-19"
@@ -77,30 +74,17 @@ def _build_key() -> str:
     return digest.hexdigest()[:16]
 
 
-def _run(command: list[str], cwd: Path) -> None:
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr}")
-
-
 def build_feature_modules() -> dict[str, Path]:
     """Build (or reuse) every feature module; returns output name -> path."""
-    out = cache_root() / "feature-modules" / _build_key()
-    if not (out / "complete").exists():
-        for tool in (CLANG, CLANGXX, WASM_LD):
-            if shutil.which(tool) is None:
-                raise RuntimeError(f"{tool} not found: run tools/setup (apt: clang-19 lld-19)")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
-            work = Path(tmp)
-            for recipe in RECIPES:
-                objects = [f"{recipe.output}.{n}.o" for n in range(len(recipe.sources))]
-                for source, obj in zip(recipe.sources, objects, strict=True):
-                    _run(recipe.compile_command(source, obj), work)
-                _run(recipe.link_command(objects), work)
-                for obj in objects:
-                    (work / obj).unlink()
-            (work / "complete").touch()
-            shutil.rmtree(out, ignore_errors=True)
-            work.rename(out)
+
+    def build(work: Path) -> None:
+        for recipe in RECIPES:
+            objects = [f"{recipe.output}.{n}.o" for n in range(len(recipe.sources))]
+            for source, obj in zip(recipe.sources, objects, strict=True):
+                run_tool(recipe.compile_command(source, obj), work)
+            run_tool(recipe.link_command(objects), work)
+            for obj in objects:
+                (work / obj).unlink()
+
+    out = cached_build("feature-modules", _build_key(), (CLANG, CLANGXX, WASM_LD), build)
     return {recipe.output: out / recipe.output for recipe in RECIPES}

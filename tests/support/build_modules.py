@@ -8,13 +8,10 @@ Builds are cached by a hash of the sources and commands.
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import cache_root
+from .cache import cached_build, run_tool
 
 C_SOURCES = Path(__file__).resolve().parent.parent / "c"
 CLANG = "clang-19"
@@ -52,31 +49,18 @@ def _build_key() -> str:
     return digest.hexdigest()[:16]
 
 
-def _run(command: list[str], cwd: Path) -> None:
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr}")
-
-
 def build_test_modules() -> dict[str, Path]:
     """Build (or reuse) every test module; returns output name -> path."""
-    out = cache_root() / "test-modules" / _build_key()
-    if not (out / "complete").exists():
-        for tool in (CLANG, WASM_LD):
-            if shutil.which(tool) is None:
-                raise RuntimeError(f"{tool} not found: run tools/setup (apt: clang-19 lld-19)")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
-            work = Path(tmp)
-            for recipe in RECIPES:
-                obj = recipe.output + ".o"
-                _run([*COMPILE, str(C_SOURCES / recipe.source), "-o", obj], work)
-                link = [*LINK, obj, *recipe.links, "-o", recipe.output]
-                if recipe.import_undefined:
-                    link.insert(len(LINK), "--unresolved-symbols=import-dynamic")
-                _run(link, work)
-                (work / obj).unlink()
-            (work / "complete").touch()
-            shutil.rmtree(out, ignore_errors=True)
-            work.rename(out)
+
+    def build(work: Path) -> None:
+        for recipe in RECIPES:
+            obj = recipe.output + ".o"
+            run_tool([*COMPILE, str(C_SOURCES / recipe.source), "-o", obj], work)
+            link = [*LINK, obj, *recipe.links, "-o", recipe.output]
+            if recipe.import_undefined:
+                link.insert(len(LINK), "--unresolved-symbols=import-dynamic")
+            run_tool(link, work)
+            (work / obj).unlink()
+
+    out = cached_build("test-modules", _build_key(), (CLANG, WASM_LD), build)
     return {recipe.output: out / recipe.output for recipe in RECIPES}
