@@ -31,7 +31,7 @@ from .file_formats import PREFIX_SIZE, detect_format
 from .library_resolution import LibraryIndex, Resolution, resolve_needed
 from .package_source import READ_ERRORS, PackageFile, PackageSource, open_source
 from .pyodide_abi import PyodideAbi
-from .pyodide_targets import PYODIDE_TARGETS
+from .pyodide_targets import known_library_files
 from .runtime_support import minimum_versions
 from .show import extension_init_names
 from .show_report import Finding
@@ -111,16 +111,14 @@ def check_wheel(
 def _pyodide_library_files(target: PyodideAbi) -> dict[str, str]:
     """Library file name -> package, from the target's lock file (and emwheel's table for
     packages whose files are not known)."""
-    known = {so: pkg for t in PYODIDE_TARGETS for so, pkg in t.shared_libraries.items()}
     files: dict[str, str] = {}
     for name, package in target.library_packages.items():
         if package.libraries is not None:
-            for library in package.libraries:
-                files.setdefault(posixpath.basename(library), name)
+            provided = [posixpath.basename(library) for library in package.libraries]
         else:
-            for so_name, owner in known.items():
-                if owner == name:
-                    files.setdefault(so_name, name)
+            provided = known_library_files(name)
+        for so_name in provided:
+            files.setdefault(so_name, name)
     return files
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from . import __version__
 from .check import CheckReport, ModuleCheck
 from .runtime_support import RUNTIME_SUPPORT
+from .show_output import finding_json
 
 __all__ = ["CHECK_SCHEMA_VERSION", "render_check_json", "render_check_text"]
 
@@ -53,10 +54,7 @@ def _report_json(report: CheckReport) -> dict[str, Any]:
             ],
         },
         "modules": [_module_json(m) for m in report.modules],
-        "findings": [
-            {"severity": f.severity, "code": f.code, "message": f.message, "path": f.path}
-            for f in report.findings
-        ],
+        "findings": [finding_json(f) for f in report.findings],
     }
 
 

@@ -7,7 +7,6 @@ will have once installed, relative to site-packages: what Emscripten's loader se
 from __future__ import annotations
 
 import os
-import posixpath
 import zipfile
 import zlib
 from abc import ABC, abstractmethod
@@ -238,7 +237,3 @@ def open_source(path: Path) -> PackageSource:
     if path.suffix == ".whl":
         return WheelSource(path)
     return ModuleFileSource(path)
-
-
-def normalize_install_path(path: str) -> str:
-    return posixpath.normpath(path)

@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 from .errors import InvalidInput
-from .pyodide_targets import PYODIDE_TARGETS, PyodideTarget
+from .pyodide_targets import PyodideTarget, known_library_files
 
 __all__ = ["target_from_distribution"]
 
@@ -30,11 +30,6 @@ def target_from_distribution(dist: Path) -> PyodideTarget:
         emscripten = str(info["platform"]).removeprefix("emscripten_").replace("_", ".")
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise InvalidInput(f"{lock_path}: not a readable Pyodide lock file ({e})") from None
-    known = {  # library file name -> package, from emwheel's own table
-        so_name: package
-        for target in PYODIDE_TARGETS
-        for so_name, package in target.shared_libraries.items()
-    }
     libraries: dict[str, str] = {}
     for name, package in sorted(packages.items()):
         if package.get("package_type") != "shared_library":
@@ -46,7 +41,7 @@ def target_from_distribution(dist: Path) -> PyodideTarget:
                     n.rsplit("/", 1)[-1] for n in zf.namelist() if ".so" in n.rsplit("/", 1)[-1]
                 ]
         else:
-            provided = [so for so, owner in known.items() if owner == name]
+            provided = known_library_files(name)
         for so_name in provided:
             libraries.setdefault(so_name, name)
     return PyodideTarget(

@@ -7,9 +7,18 @@ docs/show.md). The shared-library packages are those of each release's lock file
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["PYODIDE_TARGETS", "PyodideTarget", "target_for_platform"]
+from packaging.tags import Tag
+
+__all__ = [
+    "PYODIDE_TARGETS",
+    "PyodideTarget",
+    "known_library_files",
+    "target_for_platform",
+    "targets_for_tags",
+]
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,28 @@ PYODIDE_TARGETS: tuple[PyodideTarget, ...] = (
 )
 
 DEFAULT_TARGET = PYODIDE_TARGETS[0]
+
+
+def targets_for_tags(tags: Iterable[Tag]) -> tuple[PyodideTarget, ...]:
+    """The Pyodide releases the platforms of ``tags`` name, in tag order, each once."""
+    found: list[PyodideTarget] = []
+    for tag in tags:
+        target = target_for_platform(tag.platform)
+        if target is not None and target not in found:
+            found.append(target)
+    return tuple(found)
+
+
+def known_library_files(package: str) -> list[str]:
+    """The library files emwheel's table says a Pyodide shared-library package installs."""
+    return sorted(
+        {
+            so
+            for t in PYODIDE_TARGETS
+            for so, owner in t.shared_libraries.items()
+            if owner == package
+        }
+    )
 
 
 def target_for_platform(platform_tag: str) -> PyodideTarget | None:

@@ -31,8 +31,8 @@ from .file_formats import PREFIX_SIZE, detect_format
 from .library_resolution import LibraryIndex, Resolution, expand_runtime_path, resolve_needed
 from .library_search import LibrarySearch
 from .package_source import READ_ERRORS, PackageFile, WheelSource
-from .pyodide_targets import DEFAULT_TARGET, PyodideTarget
-from .show import extension_init_names
+from .pyodide_targets import DEFAULT_TARGET, PyodideTarget, targets_for_tags
+from .show import module_kind
 from .wasm_module import ModuleSummary, scan_module_stream
 
 __all__ = [
@@ -117,7 +117,6 @@ class RepairPlan:
     target: PyodideTarget
     modules: dict[str, ModulePlan]
     load_order: tuple[str, ...]
-    previous_manifest: Manifest | None
 
 
 def plan_repair(source: WheelSource, options: RepairOptions) -> RepairPlan:
@@ -142,7 +141,8 @@ class _Planner:
         dist_dir = source.path.name.split("-")[0]
         self.libs_dir = dist_dir + options.lib_sdir
         self.manifest_path = f"{self.libs_dir}/{MANIFEST_FILENAME}"
-        targets = _targets(source)
+        assert source.wheel_name is not None
+        targets = targets_for_tags(source.wheel_name.tags)
         self.target = options.target or (targets[0] if targets else DEFAULT_TARGET)
         self.search = LibrarySearch(options.libdirs)
         self.index = LibraryIndex(f.install_path for f in source.files)
@@ -188,7 +188,7 @@ class _Planner:
             summary = self._scan(file)
             if summary is None:
                 continue
-            kind = _kind(file.install_path, summary)
+            kind = module_kind(file.install_path, summary)
             # The import and export sections were needed for the kind only: do not keep
             # them (tens of MB for a large C++ wheel).
             summary = replace(summary, import_payload=b"", export_payload=b"")
@@ -215,7 +215,6 @@ class _Planner:
             self.target,
             self.modules,
             load_order,
-            self.previous,
         )
 
     def _previous_vendored_from(self, path: str) -> str | None:
@@ -300,30 +299,13 @@ class _Planner:
                 summary = scan_module_stream(stream)
             except EmwheelError as e:
                 raise type(e)(f"{result.path}: {e}") from None
-        kind = _kind(path, summary)
+        kind = module_kind(path, summary)
         summary = replace(summary, import_payload=b"", export_payload=b"")
         module = ModulePlan(path, summary, kind, source=result.path, vendored_from=name)
         self.vendored[name] = module
         self.modules[path] = module
         queue.append(module)
         return module
-
-
-def _targets(source: WheelSource) -> list[PyodideTarget]:
-    from .pyodide_targets import target_for_platform
-
-    assert source.wheel_name is not None
-    found: list[PyodideTarget] = []
-    for tag in source.wheel_name.tags:
-        target = target_for_platform(tag.platform)
-        if target is not None and target not in found:
-            found.append(target)
-    return found
-
-
-def _kind(path: str, summary: ModuleSummary) -> str:
-    is_extension = any(summary.exports_function(n) for n in extension_init_names(path))
-    return "extension" if is_extension else "shared"
 
 
 def _sha256_file(path: Path) -> str:

@@ -16,7 +16,7 @@ from .file_formats import PREFIX_SIZE, detect_format, looks_like_library
 from .library_resolution import LibraryIndex, NeededLibrary, Resolution, resolve_needed
 from .manifest_check import check_manifest
 from .package_source import READ_ERRORS, PackageFile, PackageSource, WheelName, open_source
-from .pyodide_targets import DEFAULT_TARGET, PyodideTarget, target_for_platform
+from .pyodide_targets import DEFAULT_TARGET, PyodideTarget, targets_for_tags
 from .show_report import Finding, ManifestReport, ModuleReport, SourceReport
 from .wasm_module import ModuleSummary, scan_module_stream
 
@@ -59,14 +59,7 @@ def _manifest_findings(manifests: tuple[ManifestReport, ...]) -> tuple[Finding, 
 
 
 def _targets_of(wheel: WheelName | None) -> tuple[PyodideTarget, ...]:
-    if wheel is None:
-        return ()
-    found = []
-    for tag in wheel.tags:
-        target = target_for_platform(tag.platform)
-        if target is not None and target not in found:
-            found.append(target)
-    return tuple(found)
+    return () if wheel is None else targets_for_tags(wheel.tags)
 
 
 def _scan(source: PackageSource, file: PackageFile) -> ModuleSummary:
@@ -90,12 +83,16 @@ def extension_init_names(install_path: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def module_kind(install_path: str, summary: ModuleSummary) -> str:
+    """ "extension" if the module exports the PyInit_ function CPython looks for, else
+    "shared" (a library)."""
+    init_names = extension_init_names(install_path)
+    return "extension" if any(summary.exports_function(n) for n in init_names) else "shared"
+
+
 def _module_report(
     file: PackageFile, summary: ModuleSummary, index: LibraryIndex, target: PyodideTarget
 ) -> ModuleReport:
-    is_extension = any(
-        summary.exports_function(name) for name in extension_init_names(file.install_path)
-    )
     dylink = summary.dylink
     needed: tuple[NeededLibrary, ...] = ()
     runtime_path: tuple[str, ...] = ()
@@ -110,7 +107,7 @@ def _module_report(
         archive_path=file.archive_path,
         size=file.size,
         format="wasm",
-        kind="extension" if is_extension else "shared",
+        kind=module_kind(file.install_path, summary),
         side_module=dylink is not None,
         dylink_section=dylink.name if dylink is not None else None,
         needed=needed,

@@ -9,9 +9,9 @@ from typing import Any
 
 from . import __version__
 from .library_resolution import NeededLibrary, Resolution
-from .show_report import ManifestReport, ModuleReport, SourceReport
+from .show_report import Finding, ManifestReport, ModuleReport, SourceReport
 
-__all__ = ["SHOW_SCHEMA_VERSION", "render_json", "render_text"]
+__all__ = ["SHOW_SCHEMA_VERSION", "finding_json", "render_json", "render_text"]
 
 SHOW_SCHEMA_VERSION = 1
 
@@ -50,10 +50,17 @@ def _report_json(report: SourceReport) -> dict[str, Any]:
         "summary": _summary(report),
         "modules": [_module_json(m) for m in report.modules],
         "manifests": [_manifest_json(m) for m in report.manifests],
-        "findings": [
-            {"severity": f.severity, "code": f.code, "message": f.message, "path": f.path}
-            for f in report.findings
-        ],
+        "findings": [finding_json(f) for f in report.findings],
+    }
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    """A finding as both `show --json` and `check --json` write it."""
+    return {
+        "severity": finding.severity,
+        "code": finding.code,
+        "message": finding.message,
+        "path": finding.path,
     }
 
 

@@ -21,7 +21,7 @@ from typing import IO
 
 from .errors import InvalidInput
 
-__all__ = ["WrittenEntry", "ZipEntryWriter", "iter_raw_entry", "open_entry_chunks"]
+__all__ = ["WrittenEntry", "ZipEntryWriter", "iter_raw_entry"]
 
 _LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL_HEADER = struct.Struct("<IHHHHHHIIIHHHHHII")
@@ -230,9 +230,4 @@ def iter_raw_entry(archive: IO[bytes], info: zipfile.ZipInfo, label: str) -> Ite
         if not chunk:
             raise InvalidInput(f"{label}!{info.filename}: entry data is cut short")
         remaining -= len(chunk)
-        yield chunk
-
-
-def open_entry_chunks(stream: IO[bytes]) -> Iterator[bytes]:
-    while chunk := stream.read(CHUNK):
         yield chunk
