@@ -147,7 +147,7 @@ class _Checker:
                             f"Python {self.target.python_minor})")
                 )  # fmt: skip
         modules = self._read_modules()
-        self._modules = modules
+        self._modules_by_path = {m.file.install_path: m for m in modules}
         excluded = self._excluded_libraries()
         index = LibraryIndex(f.install_path for f in self.source.files)
         exports_by_path = {m.file.install_path: m.exports for m in modules}
@@ -352,7 +352,7 @@ class _Checker:
         loads them before the module itself."""
         seen: set[str] = set()
         pending = [module]
-        by_path = {m.file.install_path: m for m in self._modules}
+        by_path = self._modules_by_path
         exports: set[bytes] = set()
         while pending:
             current = pending.pop()
