@@ -8,6 +8,7 @@ import jsonschema
 import pytest
 
 from emwheel.check import check_wheel
+from emwheel.errors import WasmFormatError
 from emwheel.pyodide_abi import load_shipped_abi
 from emwheel.symbol_tables import export_names
 from emwheel.wasm_module import SectionId, WasmModule
@@ -192,3 +193,21 @@ def test_unknown_pyodide_version_is_bad_input(
     assert result.code == 2
     assert "0.1.0" in result.err and "Traceback" not in result.err
     assert len(result.err.splitlines()) == 1
+
+
+@pytest.mark.realwheels
+def test_worker_processes_give_the_same_report_as_one_process() -> None:
+    """grill-usd-core (108 MB of wasm) is read by one process per core by default."""
+    wheel = fetch_real_wheel("grill-usd-core")
+    abi = load_shipped_abi("314.0.7")
+    assert check_wheel(wheel, abi, jobs=2) == check_wheel(wheel, abi, jobs=1)
+
+
+def test_worker_processes_report_the_first_bad_module_in_archive_order(
+    tmp_path: Path, module_bytes: dict[str, bytes]
+) -> None:
+    good = module_bytes["libbase.so"]
+    files = {"pkg/a_good.so": good, "pkg/b_cut.so": good[:60], "pkg/c_cut.so": good[:50]}
+    wheel = build_wheel(tmp_path, "pkg", "1.0", files, tag=TAG)
+    with pytest.raises(WasmFormatError, match=r"!pkg/b_cut\.so: .*runs past the end"):
+        check_wheel(wheel, load_shipped_abi("314.0.7"), jobs=2)

@@ -23,22 +23,17 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from emwheel_loader.dylink import LEGACY_DYLINK_SECTION_NAME
 from emwheel_loader.manifest import MANIFEST_FILENAME, Manifest
 
-from .errors import InvalidInput, WasmFormatError
-from .file_formats import PREFIX_SIZE, detect_format
+from .check_modules import ModuleSymbols, read_modules
+from .errors import InvalidInput
 from .library_resolution import LibraryIndex, Resolution, resolve_needed
 from .package_source import READ_ERRORS, PackageFile, PackageSource, open_source
 from .pyodide_abi import PyodideAbi
 from .pyodide_targets import known_library_files
 from .runtime_support import minimum_versions
-from .show import extension_init_names
 from .show_report import Finding
-from .symbol_tables import ImportName, export_names, import_names
 from .tag_check import TagVerdict, check_tags
-from .wasm_features import detect_features
-from .wasm_module import SectionId, WasmModule
 
 __all__ = ["CheckReport", "ModuleCheck", "UnresolvedSymbol", "check_wheel"]
 
@@ -81,21 +76,12 @@ class CheckReport:
         return not any(f.severity == "error" for f in self.findings)
 
 
-@dataclass
-class _Module:
-    file: PackageFile
-    kind: str
-    needed: tuple[str, ...]
-    runtime_path: tuple[str, ...]
-    weak: set[tuple[bytes, bytes]]
-    imports: list[ImportName]
-    exports: set[bytes]
-    features: tuple[str, ...]
-    legacy_dylink: bool
-
-
 def check_wheel(
-    path: Path, target: PyodideAbi, strict: bool = False, loader: bool = False
+    path: Path,
+    target: PyodideAbi,
+    strict: bool = False,
+    loader: bool = False,
+    jobs: int | None = None,
 ) -> CheckReport:
     """Check a wheel (or folder, or module file) against a Pyodide release.
 
@@ -103,9 +89,10 @@ def check_wheel(
     loads, and only a call to it stops Pyodide; real wheels carry such references).
     ``loader``: assume emwheel's runtime loader is active, so a library of the wheel that
     its manifest lists is found by name, RUNTIME_PATH or not.
+    ``jobs``: processes reading modules (default: one per core for a large wheel).
     """
     with open_source(path) as source:
-        return _Checker(source, target, strict, loader).run()
+        return _Checker(source, target, strict, loader, jobs).run()
 
 
 def _pyodide_library_files(target: PyodideAbi) -> dict[str, str]:
@@ -124,9 +111,15 @@ def _pyodide_library_files(target: PyodideAbi) -> dict[str, str]:
 
 class _Checker:
     def __init__(
-        self, source: PackageSource, target: PyodideAbi, strict: bool, loader: bool
+        self,
+        source: PackageSource,
+        target: PyodideAbi,
+        strict: bool,
+        loader: bool,
+        jobs: int | None,
     ) -> None:
         self.source = source
+        self.jobs = jobs
         self.target = target
         self.strict = strict
         self.loader = loader
@@ -146,19 +139,21 @@ class _Checker:
                             f"{self.target.pyodide_version}, ABI {self.target.abi}, "
                             f"Python {self.target.python_minor})")
                 )  # fmt: skip
-        modules = self._read_modules()
+        modules = read_modules(self.source, self.jobs)
         self._modules_by_path = {m.file.install_path: m for m in modules}
         excluded = self._excluded_libraries()
         index = LibraryIndex(f.install_path for f in self.source.files)
         exports_by_path = {m.file.install_path: m.exports for m in modules}
         wheel_exports: set[bytes] = set().union(*exports_by_path.values()) if modules else set()
         checks = []
-        loaded_so_far: list[set[bytes]] = []
+        # What a module's data imports can bind to when it loads: the exports of the modules
+        # loaded before it, its own, and those of the libraries it NEEDs (loaded first).
+        loaded_so_far: set[bytes] = set()
         for m in modules:  # in archive order: the order Pyodide dlopens them at install
-            at_load = [*loaded_so_far, m.exports, self._closure_exports(m, index, exports_by_path)]
+            at_load = (loaded_so_far, m.exports, self._closure_exports(m, index, exports_by_path))
             checks.append(self._check_module(m, index, wheel_exports, at_load, excluded))
             if _loaded_at_install(m.file.install_path):
-                loaded_so_far.append(m.exports)
+                loaded_so_far.update(m.exports)
         features = {f for m in checks for f in m.features}
         chrome, node, reasons = minimum_versions(features)
         return CheckReport(
@@ -174,46 +169,6 @@ class _Checker:
                 return stream.read()
         except READ_ERRORS as e:
             raise InvalidInput(f"{self.source.describe(file)}: cannot read entry ({e})") from None
-
-    def _read_modules(self) -> list[_Module]:
-        modules = []
-        for file in self.source.files:
-            if file.size < PREFIX_SIZE:
-                continue
-            if detect_format(self.source.read_prefix(file, PREFIX_SIZE)) != "wasm":
-                continue
-            data = self._read(file)
-            try:
-                modules.append(self._module(file, data))
-            except WasmFormatError as e:
-                raise WasmFormatError(f"{self.source.describe(file)}: {e}") from None
-        return modules
-
-    def _module(self, file: PackageFile, data: bytes) -> _Module:
-        module = WasmModule.parse(data)
-        module.validate()
-        dylink = module.dylink
-
-        def payload(section_id: SectionId) -> bytes:
-            header = module.section(section_id)
-            return data[header.payload_offset : header.end] if header else b""
-
-        exports = export_names(payload(SectionId.EXPORT))
-        init_names = {n.encode() for n in extension_init_names(file.install_path)}
-        weak = {(i.module.encode(), i.field.encode()) for i in dylink.import_info if i.is_weak} \
-            if dylink else set()  # fmt: skip
-        report = detect_features(data)
-        return _Module(
-            file=file,
-            kind="extension" if exports & init_names else "shared",
-            needed=dylink.needed if dylink else (),
-            runtime_path=dylink.runtime_path if dylink else (),
-            weak=weak,
-            imports=import_names(payload(SectionId.IMPORT)),
-            exports=exports,
-            features=tuple(sorted(str(f) for f in report.features)),
-            legacy_dylink=dylink is not None and dylink.name == LEGACY_DYLINK_SECTION_NAME,
-        )
 
     def _excluded_libraries(self) -> set[str]:
         """Libraries the wheel's manifest leaves to other wheels (repair --exclude)."""
@@ -236,10 +191,10 @@ class _Checker:
 
     def _check_module(
         self,
-        module: _Module,
+        module: ModuleSymbols,
         index: LibraryIndex,
         wheel_exports: set[bytes],
-        at_load: list[set[bytes]],
+        at_load: tuple[set[bytes], set[bytes], set[bytes]],
         excluded: set[str],
     ) -> ModuleCheck:
         path = module.file.install_path
@@ -282,29 +237,35 @@ class _Checker:
         late: list[str] = []
         unverified: list[str] = []
         weak_unresolved = 0
-        main = self.target.main_symbols
-        for entry in module.imports:
-            text = entry.name.decode("utf-8", "replace")
-            got = entry.module in _GOT
-            bound_at_load = got or entry.kind != 0  # functions from env bind lazily
-            if (entry.module == b"env" and self.target.provides(text)) or (got and text in main):
+        main = self.target.main_symbol_bytes
+        prefixes = self.target.symbol_prefix_bytes
+        loaded, own, closure = at_load
+        for import_module, symbol, kind in module.imports:
+            env = import_module == b"env"
+            got = not env and import_module in _GOT
+            from_main = symbol in main
+            if (env and (from_main or symbol.startswith(prefixes))) or (got and from_main):
                 counts["pyodide"] += 1
-            elif (entry.module == b"env" or got) and entry.name in package_exports:
+                continue
+            if (env or got) and symbol in package_exports:
                 counts["packages"] += 1
-            elif (entry.module == b"env" or got) and (
-                any(entry.name in exports for exports in at_load)
+                continue
+            bound_at_load = got or kind != 0  # functions from env bind lazily
+            if (env or got) and (
+                (symbol in loaded or symbol in own or symbol in closure)
                 if bound_at_load
-                else entry.name in wheel_exports
+                else symbol in wheel_exports
             ):
                 counts["wheel"] += 1
-            elif (entry.module, entry.name) in module.weak:
+            elif (import_module, symbol) in module.weak:
                 weak_unresolved += 1
-            elif unknown_sources and (entry.module == b"env" or got):
-                unverified.append(text)
+            elif unknown_sources and (env or got):
+                unverified.append(symbol.decode("utf-8", "replace"))
             else:
+                text = symbol.decode("utf-8", "replace")
                 effect = "load fails" if bound_at_load else "fatal at first call"
-                unresolved.append(UnresolvedSymbol(text, entry.module.decode(), effect))
-                if bound_at_load and entry.name in wheel_exports:
+                unresolved.append(UnresolvedSymbol(text, import_module.decode(), effect))
+                if bound_at_load and symbol in wheel_exports:
                     late.append(text)
         if late:
             self.findings.append(Finding(
@@ -346,7 +307,7 @@ class _Checker:
         )
 
     def _closure_exports(
-        self, module: _Module, index: LibraryIndex, exports_by_path: dict[str, set[bytes]]
+        self, module: ModuleSymbols, index: LibraryIndex, exports_by_path: dict[str, set[bytes]]
     ) -> set[bytes]:
         """Exports of the wheel's libraries this module NEEDs, transitively: Emscripten
         loads them before the module itself."""

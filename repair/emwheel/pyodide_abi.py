@@ -146,6 +146,15 @@ class PyodideAbi:
         aliases = {alias for alias, target in self.runtime_aliases.items() if target in known}
         return known | aliases | self.special_symbols
 
+    @cached_property
+    def main_symbol_bytes(self) -> frozenset[bytes]:
+        """main_symbols as the bytes an import section holds (no decoding per import)."""
+        return frozenset(name.encode() for name in self.main_symbols)
+
+    @cached_property
+    def symbol_prefix_bytes(self) -> tuple[bytes, ...]:
+        return tuple(prefix.encode() for prefix in self.symbol_prefixes)
+
     def provides(self, name: str) -> bool:
         return name in self.main_symbols or name.startswith(self.symbol_prefixes)
 

@@ -1,0 +1,179 @@
+"""Read every WebAssembly module of a package for `emwheel check`: what it needs and gives.
+
+Reading is the expensive part of a check: each module is decompressed whole, its code
+scanned for features and its import and export sections walked (grill-usd-core: 108 MB of
+wasm, 175,000 imports). The modules are independent of each other until their symbols are
+matched, so a large package is read by one worker process per core, each opening the
+package itself (a forked process must not share the parent's file offset), largest
+modules first so that no core is left with the biggest one at the end.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from emwheel_loader.dylink import LEGACY_DYLINK_SECTION_NAME
+
+from .errors import InvalidInput, WasmFormatError
+from .file_formats import PREFIX_SIZE, detect_format
+from .package_source import READ_ERRORS, PackageFile, PackageSource, open_source
+from .show import extension_init_names
+from .symbol_tables import export_names, read_imports
+from .wasm_features import detect_features
+from .wasm_module import SectionId, WasmModule
+
+__all__ = ["ModuleSymbols", "read_modules"]
+
+# Below this much wasm, starting worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+
+
+@dataclass
+class ModuleSymbols:
+    file: PackageFile
+    kind: str  # "extension" or "shared"
+    needed: tuple[str, ...]
+    runtime_path: tuple[str, ...]
+    weak: set[tuple[bytes, bytes]]  # (module, name) of the weak imports
+    imports: list[tuple[bytes, bytes, int]]  # (module, name, kind), as read_imports gives
+    exports: set[bytes]
+    features: tuple[str, ...]
+    legacy_dylink: bool
+
+    # A worker sends this back through a pipe: 175,000 import and 177,000 export names for
+    # grill-usd-core, 70 MB. Pickled one by one they cost more than reading the modules
+    # saves; joined into a few byte strings they cost a copy and a split.
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["imports"] = (
+            _join([module for module, _, _ in self.imports]),
+            _join([name for _, name, _ in self.imports]),
+            bytes(kind for _, _, kind in self.imports),
+        )
+        state["exports"] = _join(list(self.exports))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        modules, names, kinds = state["imports"]
+        state["imports"] = list(zip(_split(modules), _split(names), kinds, strict=True))
+        state["exports"] = set(_split(state["exports"]))
+        self.__dict__.update(state)
+
+
+_SEPARATOR = b"\0"
+
+
+def _join(names: list[bytes]) -> bytes | list[bytes]:
+    joined = _SEPARATOR.join(names)
+    if joined.count(_SEPARATOR) != max(len(names) - 1, 0) or names == [b""]:
+        return names  # a name holds the separator (or is the only, empty one): as a list
+    return joined
+
+
+def _split(joined: bytes | list[bytes]) -> list[bytes]:
+    if isinstance(joined, list):
+        return joined
+    return joined.split(_SEPARATOR) if joined else []
+
+
+def read_modules(source: PackageSource, jobs: int | None = None) -> list[ModuleSymbols]:
+    """The package's wasm modules in archive order. ``jobs``: worker processes (default:
+    one per core for a large package, none for a small one; 1 reads in this process)."""
+    files = [file for file in source.files if _is_wasm(source, file)]
+    if jobs is None:
+        large = sum(file.size for file in files) >= PARALLEL_MIN_BYTES
+        jobs = _usable_cores() if large else 1
+    jobs = min(jobs, len(files))
+    if jobs <= 1 or not _can_fork():
+        return [_read_module(source, file) for file in files]
+    return list(_read_in_workers(source.path, files, jobs))
+
+
+def _is_wasm(source: PackageSource, file: PackageFile) -> bool:
+    if file.size < PREFIX_SIZE:
+        return False
+    return detect_format(source.read_prefix(file, PREFIX_SIZE)) == "wasm"
+
+
+def _can_fork() -> bool:
+    """Workers are forked: they start at once, with emwheel already imported. Forking a
+    process that runs other threads can deadlock, so such a process reads alone."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _read_in_workers(path: Path, files: list[PackageFile], jobs: int) -> Iterator[ModuleSymbols]:
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(jobs, context, initializer=_open_in_worker, initargs=(path,)) as pool:
+        futures: dict[str, Future[ModuleSymbols]] = {}
+        for file in sorted(files, key=lambda f: f.size, reverse=True):
+            futures[file.archive_path] = pool.submit(_read_in_worker, file)
+        try:
+            for file in files:  # results, and the first error, in archive order
+                yield futures[file.archive_path].result()
+        finally:
+            for future in futures.values():
+                future.cancel()
+
+
+_worker_source: PackageSource | None = None
+
+
+def _open_in_worker(path: Path) -> None:
+    global _worker_source
+    _worker_source = open_source(path)
+
+
+def _read_in_worker(file: PackageFile) -> ModuleSymbols:
+    assert _worker_source is not None
+    return _read_module(_worker_source, file)
+
+
+def _read_module(source: PackageSource, file: PackageFile) -> ModuleSymbols:
+    try:
+        with source.open(file) as stream:
+            data = stream.read()
+    except READ_ERRORS as e:
+        raise InvalidInput(f"{source.describe(file)}: cannot read entry ({e})") from None
+    try:
+        return _summarize(file, data)
+    except WasmFormatError as e:
+        raise WasmFormatError(f"{source.describe(file)}: {e}") from None
+
+
+def _summarize(file: PackageFile, data: bytes) -> ModuleSymbols:
+    module = WasmModule.parse(data)
+    module.validate()
+    dylink = module.dylink
+    header = module.section(SectionId.IMPORT)
+    imports = read_imports(data, header.payload_offset, header.end) if header else None
+    header = module.section(SectionId.EXPORT)
+    exports = export_names(data[header.payload_offset : header.end]) if header else set()
+    init_names = {n.encode() for n in extension_init_names(file.install_path)}
+    weak = {(i.module.encode(), i.field.encode()) for i in dylink.import_info if i.is_weak} \
+        if dylink else set()  # fmt: skip
+    features = detect_features(data, imports).features
+    return ModuleSymbols(
+        file=file,
+        kind="extension" if exports & init_names else "shared",
+        needed=dylink.needed if dylink else (),
+        runtime_path=dylink.runtime_path if dylink else (),
+        weak=weak,
+        imports=imports.entries if imports else [],
+        exports=exports,
+        features=tuple(sorted(str(f) for f in features)),
+        legacy_dylink=dylink is not None and dylink.name == LEGACY_DYLINK_SECTION_NAME,
+    )
