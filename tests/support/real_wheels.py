@@ -118,7 +118,11 @@ def _sha256(path: Path) -> str:
 
 def fetch_real_wheel(key: str) -> Path:
     """The cached wheel file, downloaded and checked against its sha256 on first use."""
-    wheel = REAL_WHEELS[key]
+    return fetch_pinned_wheel(REAL_WHEELS[key])
+
+
+def fetch_pinned_wheel(wheel: RealWheel) -> Path:
+    """The same for a wheel pinned elsewhere (the benchmarks pin a few of their own)."""
     folder = cache_root() / "real-wheels" / wheel.sha256[:16]
     target = folder / wheel.filename
     if target.exists():
