@@ -6,8 +6,11 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from .archive_limits import add_limit_arguments, limits_from_arguments, limits_in_force
 
 HELP = "check offline whether wheels will load in a given Pyodide release"
 DESCRIPTION = """\\
@@ -15,7 +18,8 @@ Check wheels against the ABI of a Pyodide release, offline: the wheel's tags aga
 release's ABI and Python; every NEEDED library; every import of every module against what
 Pyodide's main module, the wheel's other modules and the Pyodide library packages it needs
 provide (weak imports excepted); and the WebAssembly features each module uses, with the
-oldest Chrome and Node that run them. Findings and fixes: docs/check.md.
+oldest Chrome and Node that run them. Also every file's hash against RECORD and the emwheel
+manifest. Findings and fixes: docs/check.md; limits and what is trusted: docs/security.md.
 
 Exit codes: 0 the wheels load, 1 a wheel will not load, 2 bad input."""
 
@@ -54,6 +58,7 @@ def configure_parser(subparsers: Any) -> None:
         "--json", action="store_true",
         help="print JSON (schema: docs/schemas/check.schema.json); nothing if an input fails",
     )  # fmt: skip
+    add_limit_arguments(parser)
     parser.set_defaults(execute=execute)
 
 
@@ -69,18 +74,23 @@ def load_target(version: str | None, dist: Path | None) -> Any:
 
 def execute(args: argparse.Namespace) -> int:
     from .check import CheckReport, check_wheel
+    from .check_integrity import check_integrity
     from .check_output import render_check_json, render_check_text
     from .errors import EmwheelError
 
     target = load_target(args.pyodide, args.pyodide_dist)
     reports: list[CheckReport] = []
     failed = False
-    for path in args.paths:
-        try:
-            reports.append(check_wheel(path, target, strict=args.strict, loader=args.loader))
-        except EmwheelError as e:
-            print(f"emwheel: error: {e}", file=sys.stderr)
-            failed = True
+    with limits_in_force(limits_from_arguments(args)):
+        for path in args.paths:
+            try:
+                report = check_wheel(path, target, strict=args.strict, loader=args.loader)
+                integrity = check_integrity(path, loader=args.loader)
+            except EmwheelError as e:
+                print(f"emwheel: error: {e}", file=sys.stderr)
+                failed = True
+                continue
+            reports.append(replace(report, findings=report.findings + tuple(integrity)))
     if failed:
         if not args.json:
             print("\n\n".join(render_check_text(r) for r in reports))

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .archive_limits import add_limit_arguments, limits_from_arguments, limits_in_force
+
+if TYPE_CHECKING:
+    from .repair_plan import RepairOptions
 
 HELP = "vendor missing shared libraries into <distribution>.libs/ and write a manifest"
 DESCRIPTION = """\\
@@ -14,7 +19,8 @@ libraries it brings in); copy those found in --libdir folders into <distribution
 under a content-hashed name; rewrite NEEDED and add RUNTIME_PATH entries so that stock
 Pyodide >= 0.28 finds them; write a manifest of every WebAssembly file into that folder
 (docs/manifest.md). Libraries that the target Pyodide ships as packages, and those matching
---exclude, are recorded as external instead of vendored. The input is never changed.
+--exclude, are recorded as external instead of vendored. The input is never changed, and
+is refused if its RECORD or manifest disagrees with its files (docs/security.md).
 
 Exit codes: 0 every wheel repaired, 1 a wheel could not be repaired (missing libraries,
 conflicts), 2 bad input."""
@@ -94,14 +100,14 @@ def configure_parser(subparsers: Any) -> None:
         "Pyodide (default: check, against the shipped release whose ABI the wheel's platform "
         "tag names, or --pyodide-dist; a wheel no shipped release matches is not checked)",
     )
+    add_limit_arguments(parser)
     parser.set_defaults(execute=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
-    from .errors import EmwheelError, InvalidInput
+    from .errors import InvalidInput
     from .library_search import LibrarySearch
     from .pyodide_distribution import target_from_distribution
-    from .repair import repair_wheel
     from .repair_plan import RepairOptions
 
     search = LibrarySearch.from_options(args.libdir)
@@ -124,24 +130,31 @@ def execute(args: argparse.Namespace) -> int:
         runtime_path=args.runtime_path,
     )
     status = 0
-    for wheel in args.wheels:
-        try:
-            check = _check_target(wheel, args) if args.check else None
-            result = repair_wheel(wheel, args.wheel_dir, options, check)
-        except InvalidInput as e:
-            print(f"emwheel: error: {e}", file=sys.stderr)
-            status = max(status, EXIT_BAD_INPUT)
-            continue
-        except EmwheelError as e:
-            print(f"emwheel: error: {e}", file=sys.stderr)
-            status = max(status, EXIT_REPAIR_FAILED)
-            continue
-        print(f"repaired {wheel} -> {result.output}")
-        for path in result.vendored:
-            print(f"  vendored {path}")
-        for path in result.changed:
-            print(f"  rewrote  {path}")
+    with limits_in_force(limits_from_arguments(args)):
+        for wheel in args.wheels:
+            status = max(status, _repair_one(wheel, args, options))
     return status
+
+
+def _repair_one(wheel: Path, args: argparse.Namespace, options: RepairOptions) -> int:
+    from .errors import EmwheelError, InvalidInput
+    from .repair import repair_wheel
+
+    try:
+        check = _check_target(wheel, args) if args.check else None
+        result = repair_wheel(wheel, args.wheel_dir, options, check)
+    except InvalidInput as e:
+        print(f"emwheel: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except EmwheelError as e:
+        print(f"emwheel: error: {e}", file=sys.stderr)
+        return EXIT_REPAIR_FAILED
+    print(f"repaired {wheel} -> {result.output}")
+    for path in result.vendored:
+        print(f"  vendored {path}")
+    for path in result.changed:
+        print(f"  rewrote  {path}")
+    return 0
 
 
 def _check_target(wheel: Path, args: argparse.Namespace) -> Any:

@@ -9,13 +9,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .archive_limits import add_limit_arguments, limits_from_arguments, limits_in_force
+
 HELP = "show the WebAssembly modules of wheels, folders or module files and what they need"
 DESCRIPTION = """\
 Show every WebAssembly module of a wheel (found by content, not by name), whether it is an
 extension module or a shared library, and where each library it NEEDs comes from once
 installed in Pyodide: the wheel (through RUNTIME_PATH or site-packages), a Pyodide library
 package, or nowhere. Reads only the first sections of each module, straight from the zip.
-Exit codes: 0 read, 2 bad input. Output fields: docs/show.md."""
+Exit codes: 0 read, 2 bad input. Output fields: docs/show.md; limits: docs/security.md."""
 
 
 def configure_parser(subparsers: Any) -> None:
@@ -33,6 +35,7 @@ def configure_parser(subparsers: Any) -> None:
         action="store_true",
         help="print JSON (schema: docs/schemas/show.schema.json); nothing if any input fails",
     )
+    add_limit_arguments(parser)
     parser.set_defaults(execute=execute)
 
 
@@ -43,12 +46,13 @@ def execute(args: argparse.Namespace) -> int:
 
     reports: list[SourceReport] = []
     failed = False
-    for path in args.paths:
-        try:
-            reports.append(show(path))
-        except EmwheelError as e:
-            print(f"emwheel: error: {e}", file=sys.stderr)
-            failed = True
+    with limits_in_force(limits_from_arguments(args)):
+        for path in args.paths:
+            try:
+                reports.append(show(path))
+            except EmwheelError as e:
+                print(f"emwheel: error: {e}", file=sys.stderr)
+                failed = True
     if args.json:
         if failed:  # JSON is for programs: all of it or none of it
             return 2

@@ -1,31 +1,51 @@
-"""Comparing a wheel's emwheel manifest with what the wheel really holds (for `show`).
+"""Comparing a wheel's emwheel manifest with what the wheel really holds.
 
-Cheap by design: sizes come from the zip directory and hashes from the wheel's RECORD, so
-no module is decompressed for the check. A RECORD that disagrees with its files is for
-installers to catch.
+`check_manifest` (for `show`) is cheap by design: sizes come from the zip directory and
+hashes from the wheel's RECORD, so no module is decompressed. `content_problems` compares
+the manifest with hashes taken from the files' content (content_hashes), for `check` and
+`repair`, which read every file anyway.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from emwheel_loader.errors import EmwheelError
 from emwheel_loader.manifest import MANIFEST_FILENAME, Manifest
 
-from .package_source import READ_ERRORS, PackageSource
+from .content_hashes import FileHashes
+from .errors import InvalidInput
+from .package_source import READ_ERRORS, PackageFile, PackageSource
+from .record_check import read_record
 from .show_report import ManifestReport, ModuleReport
-from .wheel_record import parse_record
 
-__all__ = ["check_manifest"]
+__all__ = ["check_manifest", "content_problems", "find_manifests", "load_manifest"]
+
+
+def find_manifests(source: PackageSource) -> list[PackageFile]:
+    """The manifests of a source: ``<folder>/emwheel-manifest.json`` at the top of the
+    install root (normally one, in ``<distribution>.libs/``)."""
+    return [
+        file
+        for file in source.files
+        if file.install_path.count("/") == 1 and file.install_path.endswith("/" + MANIFEST_FILENAME)
+    ]
+
+
+def load_manifest(source: PackageSource, file: PackageFile) -> Manifest:
+    """Read and validate a manifest; InvalidInput (ManifestError) names the file."""
+    try:
+        with source.open(file) as stream:
+            text = stream.read()
+    except READ_ERRORS as e:
+        raise InvalidInput(f"{source.describe(file)}: cannot read entry ({e})") from None
+    return Manifest.from_json(text, source.describe(file))
 
 
 def check_manifest(source: PackageSource, modules: Sequence[ModuleReport]) -> list[ManifestReport]:
-    """Check every manifest in the source (normally one, in ``<distribution>.libs/``)."""
+    """Check every manifest in the source against the modules `show` found."""
     checks = []
-    for file in source.files:
-        parts = file.install_path.split("/")
-        if len(parts) != 2 or parts[1] != MANIFEST_FILENAME:
-            continue
+    for file in find_manifests(source):
         try:
             with source.open(file) as stream:
                 text = stream.read()
@@ -41,15 +61,27 @@ def check_manifest(source: PackageSource, modules: Sequence[ModuleReport]) -> li
     return checks
 
 
+def content_problems(
+    source: PackageSource, manifest: Manifest, hashes: Mapping[str, FileHashes]
+) -> list[str]:
+    """Every module the manifest lists that the wheel lacks, or whose size or sha256 (from
+    ``hashes``, by archive path) is not the manifest's: what emwheel's loader checks."""
+    archive_paths = {f.install_path: f.archive_path for f in source.files}
+    problems = []
+    for entry in manifest.modules:
+        actual = hashes.get(archive_paths.get(entry.path, ""))
+        if actual is None:
+            problems.append(f"the manifest lists {entry.path}, which the wheel does not hold")
+        elif actual.size != entry.size:
+            problems.append(f"{entry.path}: size {actual.size}, the manifest says {entry.size}")
+        elif actual.sha256 != entry.sha256:
+            problems.append(f"{entry.path}: sha256 of the file differs from the manifest's")
+    return problems
+
+
 def _record_hashes(source: PackageSource) -> dict[str, str]:
-    for file in source.files:
-        if file.archive_path.count("/") == 1 and file.archive_path.endswith(".dist-info/RECORD"):
-            try:
-                with source.open(file) as stream:
-                    return parse_record(stream.read().decode("utf-8", "replace"))
-            except READ_ERRORS:
-                return {}
-    return {}
+    _, rows, _ = read_record(source)
+    return {r.path: r.digest for r in rows if r.algorithm == "sha256" and r.digest is not None}
 
 
 def _compare(

@@ -7,6 +7,8 @@ will have once installed, relative to site-packages: what Emscripten's loader se
 from __future__ import annotations
 
 import os
+import posixpath
+import stat
 import zipfile
 import zlib
 from abc import ABC, abstractmethod
@@ -17,7 +19,9 @@ from typing import IO
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
+from .archive_limits import ArchiveLimits, active_limits, check_archive_sizes
 from .errors import InvalidInput
+from .zip_reader import data_offset
 
 __all__ = [
     "READ_ERRORS",
@@ -72,11 +76,35 @@ def install_path_of(archive_path: str) -> str:
     return archive_path
 
 
-def check_entry_name(container: str, name: str) -> None:
+def _path_problem(name: str) -> str | None:
+    """What makes a path one an installer could write outside its target folder: absolute
+    (also in Windows forms: ``\\x``, ``C:x``), or a ``..`` part (also between backslashes)."""
     if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        raise InvalidInput(f"{container}: entry {name!r} has an absolute path")
+        return "has an absolute path"
     if ".." in name.replace("\\", "/").split("/"):
-        raise InvalidInput(f"{container}: entry {name!r} points outside the archive ('..')")
+        return "points outside the archive ('..')"
+    return None
+
+
+def _check_entries(container: str, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse entries with such paths (as stored, or once installed: ``x.data/purelib/``
+    is stripped), links, and two entries for one installed path (which one wins would
+    depend on the installer)."""
+    seen: dict[str, str] = {}
+    for info in infos:
+        name = info.filename
+        install_path = install_path_of(name)
+        problem = _path_problem(name) or _path_problem(install_path)
+        if problem is not None:
+            raise InvalidInput(f"{container}: entry {name!r} {problem}")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise InvalidInput(f"{container}: entry {name!r} is a symbolic link")
+        key = posixpath.normpath(install_path)
+        if key in seen:
+            first = seen[key]
+            what = "appears twice" if first == name else f"installs where {first!r} does"
+            raise InvalidInput(f"{container}: entry {name!r} {what}")
+        seen[key] = name
 
 
 class PackageSource(ABC):
@@ -118,9 +146,13 @@ class PackageSource(ABC):
 
 
 class WheelSource(PackageSource):
+    """A wheel, read through an open ZipFile. Refused when opened: entries that point
+    outside the install folder, links, two entries for one path, and sizes over ``limits``
+    (default: those in force, see archive_limits)."""
+
     kind = "wheel"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limits: ArchiveLimits | None = None) -> None:
         super().__init__(path)
         self.wheel_name = parse_wheel_name(path)
         try:
@@ -128,8 +160,12 @@ class WheelSource(PackageSource):
         except (zipfile.BadZipFile, OSError, EOFError) as e:
             raise InvalidInput(f"{path}: not a readable zip archive ({e})") from None
         infos = [info for info in self.zip.infolist() if not info.is_dir()]
-        for info in infos:
-            check_entry_name(str(path), info.filename)
+        try:
+            _check_entries(str(path), infos)
+            check_archive_sizes(str(path), infos, limits or active_limits())
+        except InvalidInput:
+            self.zip.close()
+            raise
         self._files = [
             PackageFile(info.filename, install_path_of(info.filename), info.file_size)
             for info in infos
@@ -152,15 +188,7 @@ class WheelSource(PackageSource):
             return super().read_prefix(file, size)
         fp = self.zip.fp
         assert fp is not None
-        fp.seek(info.header_offset)
-        header = fp.read(30)
-        if len(header) < 30 or header[:4] != b"PK\x03\x04":
-            raise InvalidInput(f"{self.describe(file)}: bad local file header")
-        name_length, extra_length = (
-            int.from_bytes(header[26:28], "little"),
-            int.from_bytes(header[28:30], "little"),
-        )
-        fp.seek(name_length + extra_length, 1)
+        fp.seek(data_offset(fp, info, self.label))
         raw = fp.read(min(info.compress_size, 256 + size))
         if info.compress_type == zipfile.ZIP_STORED:
             return raw[:size]

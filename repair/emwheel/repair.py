@@ -10,6 +10,7 @@ from .package_source import WheelSource
 from .pyodide_abi import PyodideAbi
 from .repair_plan import RepairOptions, RepairPlan, plan_repair
 from .repair_writer import write_repaired_wheel
+from .wheel_integrity import require_consistent
 
 
 class UnloadableRepairError(EmwheelError):
@@ -66,6 +67,7 @@ def repair_wheel(
         raise InvalidInput(f"{wheel}: no such file")
     with WheelSource(wheel) as source:
         assert isinstance(source, WheelSource)
+        require_consistent(source)  # RECORD and the manifest are rewritten from what is read
         plan = plan_repair(source, options)
         # Without RUNTIME_PATH entries the result is meant for emwheel's loader.
         validate = None if check is None else _refuse_unloadable(check, not options.runtime_path)

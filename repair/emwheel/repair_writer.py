@@ -17,7 +17,6 @@ import os
 import tempfile
 import time
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -31,7 +30,8 @@ from .package_source import READ_ERRORS
 from .repair_plan import ModulePlan, RepairPlan
 from .wasm_module import encode_dylink_section
 from .wheel_record import SIGNATURE_FILES, render_record
-from .zip_writer import CHUNK, ZipEntryWriter, iter_raw_entry
+from .zip_reader import CHUNK, BoundedInflater, iter_raw_entry
+from .zip_writer import ZipEntryWriter
 
 __all__ = ["build_manifest", "write_repaired_wheel"]
 
@@ -217,25 +217,14 @@ def _copy_raw(
 ) -> str:
     """Copy an entry still compressed; its content is inflated on the side only to hash it."""
     digest = hashlib.sha256()
-    if info.compress_type == zipfile.ZIP_DEFLATED:
-        inflater = zlib.decompressobj(-15)
-    elif info.compress_type == zipfile.ZIP_STORED:
-        inflater = None
-    else:
-        raise InvalidInput(f"{label}!{info.filename}: compression method {info.compress_type}")
+    inflater = BoundedInflater(info, label)
 
     def chunks() -> Iterator[bytes]:
-        crc = 0
-        for chunk in iter_raw_entry(archive, info, label):
-            try:
-                data = inflater.decompress(chunk) if inflater is not None else chunk
-            except zlib.error as e:
-                raise InvalidInput(f"{label}!{info.filename}: corrupt data ({e})") from None
-            digest.update(data)
-            crc = zlib.crc32(data, crc)
-            yield chunk
-        if crc != info.CRC:
-            raise InvalidInput(f"{label}!{info.filename}: CRC check failed")
+        for raw in iter_raw_entry(archive, info, label):
+            for data in inflater.feed(raw):
+                digest.update(data)
+            yield raw
+        inflater.finish()
 
     writer.add_raw(info, chunks(), date)
     return digest.hexdigest()

@@ -17,10 +17,11 @@ from .library_resolution import LibraryIndex, NeededLibrary, Resolution, resolve
 from .manifest_check import check_manifest
 from .package_source import READ_ERRORS, PackageFile, PackageSource, WheelName, open_source
 from .pyodide_targets import DEFAULT_TARGET, PyodideTarget, targets_for_tags
-from .show_report import Finding, ManifestReport, ModuleReport, SourceReport
+from .show_report import Finding, ModuleReport, SourceReport
 from .wasm_module import ModuleSummary, scan_module_stream
+from .wheel_integrity import integrity_findings, manifest_findings
 
-__all__ = ["Finding", "ModuleReport", "SourceReport", "show"]
+__all__ = ["Finding", "ModuleReport", "SourceReport", "module_reports", "show"]
 
 
 def show(path: Path) -> SourceReport:
@@ -30,6 +31,22 @@ def show(path: Path) -> SourceReport:
 
 
 def _report(source: PackageSource) -> SourceReport:
+    targets = _targets_of(source.wheel_name)
+    modules = module_reports(source)
+    manifests = tuple(check_manifest(source, modules))
+    findings = (
+        _findings(source, modules, targets)
+        + tuple(manifest_findings(manifests, "error"))
+        + tuple(integrity_findings(source, modules))
+    )
+    return SourceReport(
+        source.label, source.kind, source.wheel_name, targets, tuple(modules), findings, manifests
+    )
+
+
+def module_reports(source: PackageSource) -> list[ModuleReport]:
+    """Every WebAssembly module of the source, and every file named like a library, with
+    NEEDED resolved against the first Pyodide the wheel's tags name."""
     targets = _targets_of(source.wheel_name)
     target = targets[0] if targets else DEFAULT_TARGET
     index = LibraryIndex(f.install_path for f in source.files)
@@ -43,19 +60,7 @@ def _report(source: PackageSource) -> SourceReport:
             modules.append(_module_report(file, summary, index, target))
         elif looks_like_library(file.install_path):
             modules.append(ModuleReport(file.install_path, file.archive_path, file.size, fmt))
-    manifests = tuple(check_manifest(source, modules))
-    findings = _findings(source, modules, targets) + _manifest_findings(manifests)
-    return SourceReport(
-        source.label, source.kind, source.wheel_name, targets, tuple(modules), findings, manifests
-    )
-
-
-def _manifest_findings(manifests: tuple[ManifestReport, ...]) -> tuple[Finding, ...]:
-    findings = []
-    for report in manifests:
-        code = "manifest-invalid" if report.manifest is None else "manifest-mismatch"
-        findings += [Finding("error", code, problem, report.path) for problem in report.problems]
-    return tuple(findings)
+    return modules
 
 
 def _targets_of(wheel: WheelName | None) -> tuple[PyodideTarget, ...]:

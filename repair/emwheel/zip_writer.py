@@ -15,13 +15,13 @@ import hashlib
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO
 
 from .errors import InvalidInput
 
-__all__ = ["WrittenEntry", "ZipEntryWriter", "iter_raw_entry"]
+__all__ = ["WrittenEntry", "ZipEntryWriter"]
 
 _LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL_HEADER = struct.Struct("<IHHHHHHIIIHHHHHII")
@@ -31,7 +31,6 @@ _VERSION_NEEDED = 20  # 2.0: deflate
 _VERSION_MADE_BY = (3 << 8) | 20  # unix, 2.0
 _UTF8_FLAG = 0x800
 _ZIP32_LIMIT = 0xFFFFFFFF
-CHUNK = 1 << 20
 COMPRESS_LEVEL = 6
 
 
@@ -212,22 +211,3 @@ class ZipEntryWriter:
         self.file.write(
             _END_OF_CENTRAL_DIRECTORY.pack(_END_SIG, 0, 0, count, count, size, start, 0)
         )
-
-
-def iter_raw_entry(archive: IO[bytes], info: zipfile.ZipInfo, label: str) -> Iterator[bytes]:
-    """The stored (compressed) bytes of an entry, read from its local header on."""
-    if info.flag_bits & 0x1:
-        raise InvalidInput(f"{label}!{info.filename}: encrypted entries are not supported")
-    archive.seek(info.header_offset)
-    header = archive.read(_LOCAL_HEADER.size)
-    if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
-        raise InvalidInput(f"{label}!{info.filename}: bad local file header")
-    fields = _LOCAL_HEADER.unpack(header)
-    archive.seek(fields[9] + fields[10], 1)  # file name and extra field
-    remaining = info.compress_size
-    while remaining:
-        chunk = archive.read(min(remaining, CHUNK))
-        if not chunk:
-            raise InvalidInput(f"{label}!{info.filename}: entry data is cut short")
-        remaining -= len(chunk)
-        yield chunk
