@@ -25,7 +25,9 @@ from pathlib import Path
 
 from emwheel_loader.manifest import MANIFEST_FILENAME, Manifest
 
-from .check_modules import ModuleSymbols, read_modules
+from .check_integrity import IntegrityCheck, hash_algorithms
+from .check_modules import ModuleReading, ModuleSymbols, read_modules
+from .content_hashes import hash_files
 from .errors import InvalidInput
 from .library_resolution import LibraryIndex, Resolution, resolve_needed
 from .package_source import READ_ERRORS, PackageFile, PackageSource, open_source
@@ -82,6 +84,7 @@ def check_wheel(
     strict: bool = False,
     loader: bool = False,
     jobs: int | None = None,
+    integrity: bool = True,
 ) -> CheckReport:
     """Check a wheel (or folder, or module file) against a Pyodide release.
 
@@ -90,9 +93,11 @@ def check_wheel(
     ``loader``: assume emwheel's runtime loader is active, so a library of the wheel that
     its manifest lists is found by name, RUNTIME_PATH or not.
     ``jobs``: processes reading modules (default: one per core for a large wheel).
+    ``integrity``: also check every file against RECORD and the manifest (check_integrity);
+    off for a wheel emwheel has just written.
     """
     with open_source(path) as source:
-        return _Checker(source, target, strict, loader, jobs).run()
+        return _Checker(source, target, strict, loader, jobs, integrity).run()
 
 
 def _pyodide_library_files(target: PyodideAbi) -> dict[str, str]:
@@ -117,9 +122,11 @@ class _Checker:
         strict: bool,
         loader: bool,
         jobs: int | None,
+        integrity: bool,
     ) -> None:
         self.source = source
         self.jobs = jobs
+        self.integrity = integrity
         self.target = target
         self.strict = strict
         self.loader = loader
@@ -139,7 +146,7 @@ class _Checker:
                             f"{self.target.pyodide_version}, ABI {self.target.abi}, "
                             f"Python {self.target.python_minor})")
                 )  # fmt: skip
-        modules = read_modules(self.source, self.jobs)
+        modules = self._read_modules()
         self._modules_by_path = {m.file.install_path: m for m in modules}
         excluded = self._excluded_libraries()
         index = LibraryIndex(f.install_path for f in self.source.files)
@@ -162,6 +169,21 @@ class _Checker:
         )  # fmt: skip
 
     # -- reading -----------------------------------------------------------------------------
+
+    def _read_modules(self) -> list[ModuleSymbols]:
+        """Every wasm module, read (in worker processes for a large wheel) while this process
+        does the integrity check, whose hashes of the modules come from that reading."""
+        if not self.integrity:
+            return read_modules(self.source, self.jobs)
+        algorithms = hash_algorithms(self.source)
+        reading = ModuleReading(self.source, self.jobs, algorithms)
+        integrity = IntegrityCheck(self.source, self.loader)
+        read = {file.archive_path for file in reading.files}
+        hashes = hash_files(self.source, algorithms, skip=read)
+        modules = reading.result()
+        hashes |= {m.file.archive_path: m.hashes for m in modules}
+        self.findings += integrity.findings(hashes)
+        return modules
 
     def _read(self, file: PackageFile) -> bytes:
         try:

@@ -21,20 +21,38 @@ from .show import module_reports
 from .show_report import Finding
 from .wheel_integrity import integrity_findings, manifest_findings
 
-__all__ = ["check_integrity"]
+__all__ = ["IntegrityCheck", "check_integrity", "hash_algorithms"]
+
+
+class IntegrityCheck:
+    """Started on an open source: what needs no content is read at once (show's module
+    reports, RECORD's algorithms); ``findings`` takes the hashes of every file, which
+    `check` gathers while reading the modules."""
+
+    def __init__(self, source: PackageSource, loader: bool = False) -> None:
+        self.source = source
+        self.severity = "error" if loader else "warning"
+        self.modules = module_reports(source)
+        self.algorithms = hash_algorithms(source)
+
+    def findings(self, hashes: Mapping[str, FileHashes]) -> list[Finding]:
+        source = self.source
+        findings = manifest_findings(check_manifest(source, self.modules), self.severity)
+        findings += _manifest_content_findings(source, hashes, self.severity)
+        findings += integrity_findings(source, self.modules, hashes)
+        return list(dict.fromkeys(findings))  # a size both checks see wrong, once
+
+
+def hash_algorithms(source: PackageSource) -> dict[str, str]:
+    """RECORD's hash algorithm by archive path, for a wheel."""
+    return record_algorithms(source) if source.kind == "wheel" else {}
 
 
 def check_integrity(path: Path, loader: bool = False) -> list[Finding]:
     """Integrity findings for a wheel (or folder): reads and hashes every file once."""
     with open_source(path) as source:
-        modules = module_reports(source)
-        algorithms = record_algorithms(source) if source.kind == "wheel" else None
-        hashes = hash_files(source, algorithms)
-        severity = "error" if loader else "warning"
-        findings = manifest_findings(check_manifest(source, modules), severity)
-        findings += _manifest_content_findings(source, hashes, severity)
-        findings += integrity_findings(source, modules, hashes)
-    return list(dict.fromkeys(findings))  # a size both checks see wrong, once
+        check = IntegrityCheck(source, loader)
+        return check.findings(hash_files(source, check.algorithms))
 
 
 def _manifest_content_findings(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,8 @@ from typing import Any
 
 from emwheel_loader.dylink import LEGACY_DYLINK_SECTION_NAME
 
+from .archive_limits import ArchiveLimits, active_limits, limits_in_force
+from .content_hashes import FileHashes, hash_content
 from .errors import InvalidInput, WasmFormatError
 from .file_formats import PREFIX_SIZE, detect_format
 from .package_source import READ_ERRORS, PackageFile, PackageSource, open_source
@@ -29,7 +31,7 @@ from .symbol_tables import export_names, read_imports
 from .wasm_features import detect_features
 from .wasm_module import SectionId, WasmModule
 
-__all__ = ["ModuleSymbols", "read_modules"]
+__all__ = ["ModuleReading", "ModuleSymbols", "read_modules"]
 
 # Below this much wasm, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
@@ -46,6 +48,7 @@ class ModuleSymbols:
     exports: set[bytes]
     features: tuple[str, ...]
     legacy_dylink: bool
+    hashes: FileHashes  # of the whole file, for RECORD and the manifest
 
     # A worker sends this back through a pipe: 175,000 import and 177,000 export names for
     # grill-usd-core, 70 MB. Pickled one by one they cost more than reading the modules
@@ -83,17 +86,58 @@ def _split(joined: bytes | list[bytes]) -> list[bytes]:
     return joined.split(_SEPARATOR) if joined else []
 
 
-def read_modules(source: PackageSource, jobs: int | None = None) -> list[ModuleSymbols]:
+class ModuleReading:
+    """Reading the package's wasm modules, started: in worker processes, the caller can do
+    other work until ``result()``. ``algorithms``: RECORD's hash algorithm by archive path
+    (each module is hashed as it is read, so that `check` never inflates a module twice)."""
+
+    def __init__(
+        self, source: PackageSource, jobs: int | None, algorithms: Mapping[str, str]
+    ) -> None:
+        self.source = source
+        self.algorithms = dict(algorithms)
+        self.files = [file for file in source.files if _is_wasm(source, file)]
+        if jobs is None:
+            large = sum(file.size for file in self.files) >= PARALLEL_MIN_BYTES
+            jobs = _usable_cores() if large else 1
+        jobs = min(jobs, len(self.files))
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: dict[str, Future[ModuleSymbols]] = {}
+        if jobs > 1 and _can_fork():
+            self._start_workers(jobs)
+
+    def _start_workers(self, jobs: int) -> None:
+        self.pool = ProcessPoolExecutor(
+            jobs,
+            multiprocessing.get_context("fork"),
+            initializer=_open_in_worker,
+            initargs=(self.source.path, active_limits()),
+        )
+        for file in sorted(self.files, key=lambda f: f.size, reverse=True):  # largest first
+            algorithm = self.algorithms.get(file.archive_path)
+            self.futures[file.archive_path] = self.pool.submit(_read_in_worker, file, algorithm)
+
+    def result(self) -> list[ModuleSymbols]:
+        """The modules in archive order; the first error in archive order is raised."""
+        if self.pool is None:
+            return [
+                _read_module(self.source, file, self.algorithms.get(file.archive_path))
+                for file in self.files
+            ]
+        try:
+            return [self.futures[file.archive_path].result() for file in self.files]
+        finally:
+            for future in self.futures.values():
+                future.cancel()
+            self.pool.shutdown()
+
+
+def read_modules(
+    source: PackageSource, jobs: int | None = None, algorithms: Mapping[str, str] | None = None
+) -> list[ModuleSymbols]:
     """The package's wasm modules in archive order. ``jobs``: worker processes (default:
     one per core for a large package, none for a small one; 1 reads in this process)."""
-    files = [file for file in source.files if _is_wasm(source, file)]
-    if jobs is None:
-        large = sum(file.size for file in files) >= PARALLEL_MIN_BYTES
-        jobs = _usable_cores() if large else 1
-    jobs = min(jobs, len(files))
-    if jobs <= 1 or not _can_fork():
-        return [_read_module(source, file) for file in files]
-    return list(_read_in_workers(source.path, files, jobs))
+    return ModuleReading(source, jobs, algorithms or {}).result()
 
 
 def _is_wasm(source: PackageSource, file: PackageFile) -> bool:
@@ -115,46 +159,33 @@ def _usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _read_in_workers(path: Path, files: list[PackageFile], jobs: int) -> Iterator[ModuleSymbols]:
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(jobs, context, initializer=_open_in_worker, initargs=(path,)) as pool:
-        futures: dict[str, Future[ModuleSymbols]] = {}
-        for file in sorted(files, key=lambda f: f.size, reverse=True):
-            futures[file.archive_path] = pool.submit(_read_in_worker, file)
-        try:
-            for file in files:  # results, and the first error, in archive order
-                yield futures[file.archive_path].result()
-        finally:
-            for future in futures.values():
-                future.cancel()
-
-
 _worker_source: PackageSource | None = None
 
 
-def _open_in_worker(path: Path) -> None:
+def _open_in_worker(path: Path, limits: ArchiveLimits) -> None:
     global _worker_source
-    _worker_source = open_source(path)
+    with limits_in_force(limits):
+        _worker_source = open_source(path)
 
 
-def _read_in_worker(file: PackageFile) -> ModuleSymbols:
+def _read_in_worker(file: PackageFile, algorithm: str | None) -> ModuleSymbols:
     assert _worker_source is not None
-    return _read_module(_worker_source, file)
+    return _read_module(_worker_source, file, algorithm)
 
 
-def _read_module(source: PackageSource, file: PackageFile) -> ModuleSymbols:
+def _read_module(source: PackageSource, file: PackageFile, algorithm: str | None) -> ModuleSymbols:
     try:
         with source.open(file) as stream:
             data = stream.read()
     except READ_ERRORS as e:
         raise InvalidInput(f"{source.describe(file)}: cannot read entry ({e})") from None
     try:
-        return _summarize(file, data)
+        return _summarize(file, data, hash_content((data,), algorithm))
     except WasmFormatError as e:
         raise WasmFormatError(f"{source.describe(file)}: {e}") from None
 
 
-def _summarize(file: PackageFile, data: bytes) -> ModuleSymbols:
+def _summarize(file: PackageFile, data: bytes, hashes: FileHashes) -> ModuleSymbols:
     module = WasmModule.parse(data)
     module.validate()
     dylink = module.dylink
@@ -176,4 +207,5 @@ def _summarize(file: PackageFile, data: bytes) -> ModuleSymbols:
         exports=exports,
         features=tuple(sorted(str(f) for f in features)),
         legacy_dylink=dylink is not None and dylink.name == LEGACY_DYLINK_SECTION_NAME,
+        hashes=hashes,
     )

@@ -8,14 +8,14 @@ hostile entry is an error here rather than a wrong hash.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from .errors import InvalidInput
 from .package_source import READ_ERRORS, PackageFile, PackageSource, WheelSource
 from .zip_reader import CHUNK, iter_inflated_entry
 
-__all__ = ["FileHashes", "hash_files"]
+__all__ = ["FileHashes", "hash_content", "hash_files"]
 
 
 @dataclass(frozen=True)
@@ -29,22 +29,29 @@ class FileHashes:
 
 
 def hash_files(
-    source: PackageSource, algorithms: Mapping[str, str] | None = None
+    source: PackageSource,
+    algorithms: Mapping[str, str] | None = None,
+    skip: Collection[str] = (),
 ) -> dict[str, FileHashes]:
-    """Archive path -> size and digests of every file: sha256, and for a path in
-    ``algorithms`` that algorithm too (RECORD may use another)."""
+    """Archive path -> size and digests of every file (but those in ``skip``): sha256, and
+    for a path in ``algorithms`` that algorithm too (RECORD may use another)."""
     algorithms = algorithms or {}
-    hashes = {}
-    for file in source.files:
-        names = {"sha256", algorithms.get(file.archive_path, "sha256")}
-        digests = {name: hashlib.new(name) for name in names}
-        size = 0
-        for data in _contents(source, file):
-            size += len(data)
-            for digest in digests.values():
-                digest.update(data)
-        hashes[file.archive_path] = FileHashes(size, {n: d.hexdigest() for n, d in digests.items()})
-    return hashes
+    return {
+        file.archive_path: hash_content(_contents(source, file), algorithms.get(file.archive_path))
+        for file in source.files
+        if file.archive_path not in skip
+    }
+
+
+def hash_content(chunks: Iterable[bytes], algorithm: str | None = None) -> FileHashes:
+    """sha256 of the content, and ``algorithm``'s digest too when it is another."""
+    digests = {name: hashlib.new(name) for name in {"sha256", algorithm or "sha256"}}
+    size = 0
+    for data in chunks:
+        size += len(data)
+        for digest in digests.values():
+            digest.update(data)
+    return FileHashes(size, {name: d.hexdigest() for name, d in digests.items()})
 
 
 def _contents(source: PackageSource, file: PackageFile) -> Iterable[bytes]:

@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +73,6 @@ def load_target(version: str | None, dist: Path | None) -> Any:
 
 def execute(args: argparse.Namespace) -> int:
     from .check import CheckReport, check_wheel
-    from .check_integrity import check_integrity
     from .check_output import render_check_json, render_check_text
     from .errors import EmwheelError
 
@@ -84,13 +82,10 @@ def execute(args: argparse.Namespace) -> int:
     with limits_in_force(limits_from_arguments(args)):
         for path in args.paths:
             try:
-                report = check_wheel(path, target, strict=args.strict, loader=args.loader)
-                integrity = check_integrity(path, loader=args.loader)
+                reports.append(check_wheel(path, target, strict=args.strict, loader=args.loader))
             except EmwheelError as e:
                 print(f"emwheel: error: {e}", file=sys.stderr)
                 failed = True
-                continue
-            reports.append(replace(report, findings=report.findings + tuple(integrity)))
     if failed:
         if not args.json:
             print("\n\n".join(render_check_text(r) for r in reports))
