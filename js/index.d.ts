@@ -7,7 +7,10 @@ export declare const LOADER_VERSION: string;
 export declare class EmwheelLoaderError extends Error {}
 
 export interface PatchOptions {
-  /** Check each library's sha256 against the manifest before loading it. Default true. */
+  /**
+   * Check the sha256 of every WebAssembly file the manifest lists before loading any of
+   * them (with WebCrypto where it exists, else hashlib in Pyodide). Default true.
+   */
   verifyHashes?: boolean;
   /**
    * How long a module whose library another wheel provides waits for that wheel to be
@@ -16,15 +19,43 @@ export interface PatchOptions {
   providerGraceMs?: number;
   /**
    * Load shared libraries (and modules over 8 MiB) at install time, and extension modules
-   * when Python first imports them. Default false.
+   * when Python first imports them. Default true; `false` loads every module at install
+   * time (see docs/loader.md, "Lazy or eager").
    */
   lazy?: boolean;
+}
+
+/** The loader's own work on one installed wheel (seconds of wall time). */
+export interface InstallTimings {
+  wheel: string;
+  /** WebAssembly files the manifest lists. */
+  modules: number;
+  /** Of those, loaded by the installer; the rest are loaded on first import. */
+  loadedAtInstall: number;
+  hashMethod: "webcrypto" | "hashlib" | "off";
+  hashedBytes: number;
+  /** Finding the manifest through RECORD, reading and parsing it. */
+  manifestSeconds: number;
+  /** Every file: inside the install folder, size, header, NEEDED list. */
+  checksSeconds: number;
+  /** The sha256 of every file the manifest lists. */
+  hashingSeconds: number;
+  /** Load order, lookup names, handing the plan to the dlopen hook. */
+  planningSeconds: number;
+  /** The dlopen hook's bookkeeping around each load. */
+  hookSeconds: number;
+  /** Emscripten's loads of the planned modules (not the loader's own work). */
+  loadingSeconds: number;
+  /** The sum of the loader's own steps (manifest to hook). */
+  ownSeconds: number;
 }
 
 export interface PatchHandle {
   version: string;
   /** Restore stock behaviour; libraries already loaded stay loaded. */
   deactivate(): void;
+  /** One entry per wheel installed with a manifest since patching, in install order. */
+  installTimings(): InstallTimings[];
 }
 
 /**

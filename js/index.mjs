@@ -20,7 +20,7 @@ function lastLine(error) {
 }
 
 export async function patchPyodide(pyodide, options = {}) {
-  const { verifyHashes = true, providerGraceMs = 1000, lazy = false } = options;
+  const { verifyHashes = true, providerGraceMs = 1000, lazy = true } = options;
   const sitePackages = pyodide.runPython("import site; site.getsitepackages()[0]");
   const folder = `${sitePackages}/emwheel_loader`;
   pyodide.FS.mkdirTree(folder);
@@ -43,5 +43,25 @@ export async function patchPyodide(pyodide, options = {}) {
     deactivate() {
       loader.deactivate();
     },
+    installTimings() {
+      const list = pyodide.runPython(
+        "import emwheel_loader; [t.as_dict() for t in emwheel_loader.install_timings()]",
+      );
+      try {
+        return list.toJs({ dict_converter: Object.fromEntries }).map(camelCaseKeys);
+      } finally {
+        list.destroy();
+      }
+    },
   };
+}
+
+// emwheel_loader.InstallTimings fields (install_timings()) with JavaScript's key style.
+function camelCaseKeys(object) {
+  return Object.fromEntries(
+    Object.entries(object).map(([key, value]) => [
+      key.replace(/_(\w)/g, (_, c) => c.toUpperCase()),
+      value,
+    ]),
+  );
 }

@@ -45,15 +45,34 @@ test("pyodide.loadPackage of a repaired wheel without RUNTIME_PATH, patched", as
   assert.equal(pyodide.runPython("import testpkg; testpkg.compute(2)"), 107);
 });
 
-test("lazy mode: the extension module is loaded when it is imported", async () => {
+function loadedExtensions(pyodide) {
+  return Object.keys(pyodide._module.LDSO.loadedLibsByName).filter((k) =>
+    k.endsWith("_testext.abi3.so"),
+  );
+}
+
+test("lazy by default: the extension module is loaded when it is imported", async () => {
   const pyodide = await freshPyodide();
-  await patchPyodide(pyodide, { lazy: true });
+  const handle = await patchPyodide(pyodide);
   assert.equal(await loadPackageErrors(pyodide, wheels.noRuntimePath), "");
-  const loaded = () =>
-    Object.keys(pyodide._module.LDSO.loadedLibsByName).filter((k) => k.endsWith("_testext.abi3.so"));
-  assert.deepEqual(loaded(), []);
+  assert.deepEqual(loadedExtensions(pyodide), []);
   assert.equal(pyodide.runPython("import testpkg; testpkg.compute(3)"), 110);
-  assert.equal(loaded().length, 1);
+  assert.equal(loadedExtensions(pyodide).length, 1);
+  const [timings] = handle.installTimings();
+  assert.match(timings.wheel, /^testpkg-1\.0-/);
+  assert.equal(timings.modules, 3);
+  assert.equal(timings.loadedAtInstall, 2);
+  assert.equal(timings.hashMethod, "webcrypto");
+  assert.ok(timings.ownSeconds >= timings.hashingSeconds);
+});
+
+test("lazy: false loads the extension module at install", async () => {
+  const pyodide = await freshPyodide();
+  const handle = await patchPyodide(pyodide, { lazy: false });
+  assert.equal(await loadPackageErrors(pyodide, wheels.noRuntimePath), "");
+  assert.equal(loadedExtensions(pyodide).length, 1);
+  assert.equal(handle.installTimings()[0].loadedAtInstall, 3);
+  assert.equal(pyodide.runPython("import testpkg; testpkg.compute(3)"), 110);
 });
 
 test("the same wheel fails on stock Pyodide", async () => {

@@ -9,21 +9,27 @@ Two hooks, both on functions Pyodide looks up at each call:
 - ``Module._emscripten_dlopen_promise`` is replaced by dlopen_hook.js, which loads those
   planned modules as the plan says (RTLD_GLOBAL for shared libraries, dependencies first,
   errors naming the wheel) and passes every other path through.
+
+The sha256 check runs in the hook, with the platform's native digest, as the first step of
+the wheel's list (its path is the manifest's); where that digest is missing, with hashlib
+here. Each step's time is kept per wheel (`install_timings`).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .errors import LoadError
-from .load_plan import ModuleLoad, WheelLoadPlan, plan_wheel_load
+from .load_plan import ModuleLoad, WheelLoadPlan, check_files, check_hashes, plan_loads
 from .manifest import MANIFEST_FILENAME, Manifest
 from .pyodide_internals import PyodideInternals, require_internals
+from .timings import InstallTimings, measure
 
-__all__ = ["activate", "deactivate", "is_active"]
+__all__ = ["activate", "deactivate", "install_timings", "is_active"]
 
 _INSTALLED_BY_LOAD_PACKAGE = "pyodide.loadPackage"
 
@@ -35,16 +41,17 @@ SYNC_LOAD_LIMIT = 8 * 1024 * 1024
 
 
 class _Loader:
-    def __init__(self, internals: PyodideInternals, verify_hashes: bool) -> None:
+    def __init__(self, internals: PyodideInternals, verify_hashes: bool, lazy: bool) -> None:
         from pyodide.code import run_js  # type: ignore[import-not-found]
 
         self.internals = internals
         self.verify_hashes = verify_hashes
+        self.lazy = lazy
         source = resources.files(__package__).joinpath("dlopen_hook.js").read_text()
         self.hook = run_js(source)(internals.module, internals.pyodide_js)
         self.original_unpack = internals.package_loader.unpack_buffer
         self.plans: dict[str, WheelLoadPlan] = {}
-        self.lazy = False
+        self.timings: dict[str, InstallTimings] = {}  # by wheel, in install order
 
     def install(self) -> None:
         self.internals.package_loader.unpack_buffer = self.unpack_buffer
@@ -59,37 +66,59 @@ class _Loader:
         filename = str(kwargs.get("filename") or "").rpartition("/")[-1]
         if not kwargs.get("calculate_dynlibs") or not filename.endswith(".whl"):
             return result
-        root = Path(kwargs.get("extract_dir") or ".")
-        manifest_file = _find_manifest(root, filename)
+        timings = InstallTimings(filename)
+        with measure(timings, "manifest"):
+            root = Path(kwargs.get("extract_dir") or ".").resolve()
+            manifest_file = _find_manifest(root, filename)
         if manifest_file is None:
             return result  # no manifest: exactly what stock Pyodide does
-        plan = self.plan(filename, manifest_file, root, _installer(kwargs.get("metadata")))
+        self.timings.pop(filename, None)
+        self.timings[filename] = timings
+        installer = _installer(kwargs.get("metadata"))
+        paths = self.prepare(filename, manifest_file, root, installer, timings)
         from pyodide.ffi import to_js  # type: ignore[import-not-found]
 
-        return to_js([m.path for m in plan.modules if not self.lazy or self.load_now(m)])
+        return to_js(paths)
 
-    def load_now(self, module: ModuleLoad) -> bool:
-        """In lazy mode: what must still be loaded at install time. Everything else is an
-        extension module that Python's import loads when it is first imported."""
-        if module.kind != "extension" or module.pyodide_packages or module.wait_for:
-            return True  # libraries, and what needs an asynchronous step first
-        return os.path.getsize(module.path) > SYNC_LOAD_LIMIT
+    def prepare(
+        self, wheel: str, manifest_file: Path, root: Path, installer: str, timings: InstallTimings
+    ) -> list[str]:
+        """Check the wheel and plan its loads; the paths its installer must dlopen now."""
+        with measure(timings, "manifest"):
+            manifest = _read_manifest(wheel, manifest_file)
+        timings.modules = len(manifest.modules)
+        with measure(timings, "checks"):
+            runtime_paths = check_files(wheel, manifest, root)
+        native_hashes = self.verify_hashes and bool(self.hook.nativeDigest)
+        if self.verify_hashes and not native_hashes:
+            timings.hash_method = "hashlib"
+            with measure(timings, "hashing"):
+                timings.hashed_bytes = check_hashes(wheel, manifest, root)
+        with measure(timings, "planning"):
+            plan = self.plan(wheel, manifest, root, runtime_paths, installer)
+            paths = [m.path for m in plan.modules if not self.lazy or load_now(m)]
+            timings.loaded_at_install = len(paths)
+            if native_hashes:
+                timings.hash_method = "webcrypto"
+                paths.insert(0, self.expect_hashes(wheel, manifest, root, manifest_file))
+        return paths
 
-    def plan(self, wheel: str, manifest_file: Path, root: Path, installer: str) -> WheelLoadPlan:
-        try:
-            manifest = Manifest.from_json(
-                manifest_file.read_bytes(), f"{wheel}: {MANIFEST_FILENAME}"
-            )
-        except OSError as e:
-            raise LoadError(wheel, MANIFEST_FILENAME, f"cannot be read ({e})") from None
-        plan = plan_wheel_load(
+    def plan(
+        self,
+        wheel: str,
+        manifest: Manifest,
+        root: Path,
+        runtime_paths: dict[str, tuple[str, ...]],
+        installer: str,
+    ) -> WheelLoadPlan:
+        plan = plan_loads(
             wheel,
             manifest,
             root,
+            runtime_paths,
             pyodide_packages=set(self.internals.api.lockfile_packages.object_keys()),
             library_path=tuple(p for p in os.environ.get("LD_LIBRARY_PATH", "").split(":") if p),
             known_libraries=lambda name: name if self.hook.knows(name) else None,
-            verify_hashes=self.verify_hashes,
         )
         from pyodide.ffi import to_js
 
@@ -109,6 +138,43 @@ class _Loader:
             self.hook.provide(name, path, wheel)
         self.plans[wheel] = plan
         return plan
+
+    def expect_hashes(self, wheel: str, manifest: Manifest, root: Path, check: Path) -> str:
+        """Hand the wheel's hashes to the hook; return the path of its check step."""
+        from pyodide.ffi import to_js
+
+        entries = [[(root / m.path).as_posix(), m.path, m.sha256] for m in manifest.modules]
+        self.hook.expectHashes(wheel, check.as_posix(), to_js(entries))
+        return check.as_posix()
+
+    def timings_of(self, timings: InstallTimings) -> InstallTimings:
+        """A copy of ``timings`` completed with what the hook measured (in milliseconds)."""
+        measured = self.hook.timingsOf(timings.wheel)
+        result = replace(
+            timings,
+            hook_seconds=measured.hook / 1000,
+            loading_seconds=measured.loading / 1000,
+        )
+        if timings.hash_method == "webcrypto":
+            result.hashing_seconds = measured.hashing / 1000
+            result.hashed_bytes = int(measured.hashedBytes)
+        return result
+
+
+def load_now(module: ModuleLoad) -> bool:
+    """In lazy mode: what must still be loaded at install time. Everything else is an
+    extension module that Python's import loads when it is first imported."""
+    if module.kind != "extension" or module.pyodide_packages or module.wait_for:
+        return True  # libraries, and what needs an asynchronous step first
+    return module.size > SYNC_LOAD_LIMIT
+
+
+def _read_manifest(wheel: str, manifest_file: Path) -> Manifest:
+    try:
+        data = manifest_file.read_bytes()
+    except OSError as e:
+        raise LoadError(wheel, MANIFEST_FILENAME, f"cannot be read ({e})") from None
+    return Manifest.from_json(data, f"{wheel}: {MANIFEST_FILENAME}")
 
 
 def _installer(metadata: Any) -> str:
@@ -141,20 +207,20 @@ _loader: _Loader | None = None
 
 
 def activate(
-    *, verify_hashes: bool = True, provider_grace_seconds: float = 1.0, lazy: bool = False
+    *, verify_hashes: bool = True, provider_grace_seconds: float = 1.0, lazy: bool = True
 ) -> None:
     """Load every wheel installed from now on by its manifest, when it has one.
 
-    ``verify_hashes``: check each file's sha256 against the manifest before loading it.
+    ``verify_hashes``: check each file's sha256 against the manifest before loading any.
     ``lazy``: load shared libraries (and modules over 8 MiB) at install time, and extension
-    modules when Python first imports them.
+    modules when Python first imports them; ``lazy=False`` loads everything at install.
     ``provider_grace_seconds``: how long a module whose library another wheel provides
     waits for that wheel to be unpacked (wheels of one micropip call arrive together).
     Activating again only updates these options.
     """
     global _loader
     if _loader is None:
-        _loader = _Loader(require_internals(), verify_hashes)
+        _loader = _Loader(require_internals(), verify_hashes, lazy)
         _loader.install()
     _loader.verify_hashes = verify_hashes
     _loader.lazy = lazy
@@ -171,3 +237,11 @@ def deactivate() -> None:
 
 def is_active() -> bool:
     return _loader is not None
+
+
+def install_timings() -> list[InstallTimings]:
+    """The loader's own work on each wheel installed with a manifest since activation, in
+    install order (a wheel installed again: its last install). Empty when not active."""
+    if _loader is None:
+        return []
+    return [_loader.timings_of(t) for t in _loader.timings.values()]

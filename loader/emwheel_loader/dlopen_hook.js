@@ -8,10 +8,26 @@
 // RTLD_GLOBAL if it is a shared library, and reports failures with the wheel's name.
 // Any other path goes to Emscripten untouched.
 //
+// It also checks each wheel's sha256 hashes with the platform's native digest (WebCrypto:
+// crypto.subtle, in browsers and Node), before the first module of the wheel is loaded:
+// hashlib inside WebAssembly takes about 20 times as long. The Python side plans a "check"
+// step (the manifest's path) first in the wheel's list, so the check runs at install time
+// even when every module of the wheel is loaded later, on import.
+//
+// It keeps the time of its own work per wheel (timingsOf): the hash check, and its
+// bookkeeping around each load, apart from Emscripten's loads themselves.
+//
 // Evaluated with pyodide.code.run_js; evaluates to a function of (Module, pyodide).
 (Module, pyodide) => {
   const RTLD_GLOBAL = 256;
   const LOADING = "loading"; // what Emscripten's cache holds for a library being loaded
+  // Files hashed at a time: enough to keep the digest threads busy, while the copies
+  // WebCrypto makes of its input stay a few files' worth.
+  const HASH_CONCURRENCY = 4;
+  // run_js evaluates this in the embedder's global scope, which may lack these (a Node vm
+  // context, as pytest-pyodide's driver makes, has neither unless it passes them in).
+  const subtle = globalThis.crypto?.subtle;
+  const now = globalThis.performance ? () => performance.now() : () => Date.now();
 
   const hook = {
     original: Module._emscripten_dlopen_promise,
@@ -19,7 +35,14 @@
     providers: new Map(), // library file name -> {path, wheel}
     loads: new Map(), // absolute path -> Promise of its load
     waiters: new Map(), // library file name -> [resolve]
+    checks: new Map(), // the path of a wheel's check step -> wheel
+    hashes: new Map(), // wheel -> [[absolute path, manifest path, sha256]]
+    verifications: new Map(), // wheel -> Promise of its hash check
+    timings: new Map(), // wheel -> milliseconds of own work, see timing()
     providerGraceMs: 1000,
+    // Whether this hook can check hashes (crypto.subtle exists in secure contexts only:
+    // https, localhost, Node); if not, the Python side checks them with hashlib.
+    nativeDigest: typeof subtle?.digest === "function",
 
     plan(path, wheel, library, global, aliases, packages, waitFor, viaLoadPackage) {
       hook.plans.set(path, {
@@ -35,8 +58,22 @@
       hook.waiters.delete(name);
     },
 
+    // The hashes to check before the wheel's first load, and the path of its check step.
+    expectHashes(wheel, checkPath, entries) {
+      hook.hashes.set(wheel, entries);
+      hook.checks.set(checkPath, wheel);
+    },
+
     forget(wheel) {
       for (const [path, plan] of hook.plans) if (plan.wheel === wheel) hook.plans.delete(path);
+      for (const [path, owner] of hook.checks) if (owner === wheel) hook.checks.delete(path);
+      hook.hashes.delete(wheel);
+      hook.verifications.delete(wheel);
+      hook.timings.delete(wheel);
+    },
+
+    timingsOf(wheel) {
+      return timing(wheel);
     },
 
     knows(name) {
@@ -45,12 +82,89 @@
 
     dlopen(ptr, flags) {
       const path = Module.UTF8ToString(ptr);
+      const checked = hook.checks.get(path);
+      if (checked !== undefined) return Module.promiseMap.allocate({ promise: verified(checked) });
       const plan = hook.plans.get(path);
       if (plan === undefined) return hook.original(ptr, flags);
       const info = { promise: loadPlanned(path, flags, plan) };
       return Module.promiseMap.allocate(info);
     },
   };
+
+  // Milliseconds of the hook's work for a wheel: hashing (wall time of the whole check),
+  // hook (bookkeeping around its loads), loading (Emscripten's loads: not own work).
+  function timing(wheel) {
+    let entry = hook.timings.get(wheel);
+    if (entry === undefined) {
+      entry = { hashing: 0, hashedBytes: 0, hook: 0, loading: 0 };
+      hook.timings.set(wheel, entry);
+    }
+    return entry;
+  }
+
+  function own(wheel, step) {
+    const start = now();
+    try {
+      return step();
+    } finally {
+      timing(wheel).hook += now() - start;
+    }
+  }
+
+  // -- the hash check ----------------------------------------------------------------------
+
+  // One check per wheel, shared by its check step and every load of its modules (another
+  // wheel's module may need one of them before the wheel's own installer gets to it).
+  function verified(wheel) {
+    let promise = hook.verifications.get(wheel);
+    if (promise === undefined) {
+      promise = verifyHashes(wheel, hook.hashes.get(wheel) ?? []);
+      hook.verifications.set(wheel, promise);
+    }
+    return promise;
+  }
+
+  async function verifyHashes(wheel, entries) {
+    const start = now();
+    const queue = [...entries];
+    const worker = async () => {
+      for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
+        await checkHash(wheel, ...entry);
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
+    } finally {
+      timing(wheel).hashing += now() - start;
+    }
+  }
+
+  async function checkHash(wheel, path, library, expected) {
+    const bytes = fileBytes(path);
+    timing(wheel).hashedBytes += bytes.length;
+    const digest = toHex(await subtle.digest("SHA-256", bytes));
+    if (digest !== expected) {
+      throw new Error(
+        `${wheel}: ${library}: sha256 mismatch: the file has ${digest}, the manifest says ${expected}`,
+      );
+    }
+  }
+
+  // A file's bytes, without a copy where it lives in MEMFS (where Pyodide unpacks wheels):
+  // FS.readFile copies, which takes several times as long as the digest itself.
+  function fileBytes(path) {
+    const node = pyodide.FS.lookupPath(path).node;
+    if (node.contents instanceof Uint8Array && Number.isInteger(node.usedBytes)) {
+      return node.contents.subarray(0, node.usedBytes);
+    }
+    return pyodide.FS.readFile(path);
+  }
+
+  function toHex(buffer) {
+    return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // -- loading -----------------------------------------------------------------------------
 
   // dlopen through Emscripten, returning a Promise; the path is copied into the heap.
   function dlopenPath(path, flags) {
@@ -126,39 +240,59 @@
   }
 
   async function load(path, flags, plan) {
-    const missing = plan.packages.filter((p) => !(p in pyodide.loadedPackages));
-    if (missing.length > 0) {
-      if (plan.viaLoadPackage) {
-        // pyodide.loadPackage holds its lock while it installs: loading more would hang.
-        throw new Error(
-          `${plan.wheel}: ${plan.library}: needs Pyodide package(s) ${missing.join(", ")}: ` +
-            "load them first, or in the same pyodide.loadPackage call",
-        );
-      }
-      await pyodide.loadPackage(missing, { messageCallback: () => {} });
+    await loadPackages(plan);
+    await loadProviders(plan);
+    await verified(plan.wheel);
+    const before = own(plan.wheel, () => prepare(plan));
+    const start = now();
+    try {
+      await dlopenPath(path, plan.global ? flags | RTLD_GLOBAL : flags);
+    } catch (error) {
+      own(plan.wheel, () => forgetPoisoned(before));
+      const detail = lastError() ?? String(error);
+      throw new Error(`${plan.wheel}: ${plan.library}: ${detail}`);
+    } finally {
+      timing(plan.wheel).loading += now() - start;
     }
+    if (plan.global) own(plan.wheel, () => registerLibrary(path));
+  }
+
+  async function loadPackages(plan) {
+    const missing = plan.packages.filter((p) => !(p in pyodide.loadedPackages));
+    if (missing.length === 0) return;
+    if (plan.viaLoadPackage) {
+      // pyodide.loadPackage holds its lock while it installs: loading more would hang.
+      throw new Error(
+        `${plan.wheel}: ${plan.library}: needs Pyodide package(s) ${missing.join(", ")}: ` +
+          "load them first, or in the same pyodide.loadPackage call",
+      );
+    }
+    await pyodide.loadPackage(missing, { messageCallback: () => {} });
+  }
+
+  async function loadProviders(plan) {
     for (const name of plan.waitFor) {
       await waitForProvider(name, plan);
       const provider = hook.providers.get(name);
       const providerPlan = provider && hook.plans.get(provider.path);
       if (providerPlan) await loadPlanned(provider.path, 2, providerPlan);
     }
+  }
+
+  // Make the module's dependencies findable under its lookup keys; return the cache's keys
+  // before the load, to clean up after a failure.
+  function prepare(plan) {
     for (const [key, target] of plan.aliases) alias(key, target);
-    const before = new Set(Object.keys(Module.LDSO.loadedLibsByName));
-    try {
-      await dlopenPath(path, plan.global ? flags | RTLD_GLOBAL : flags);
-    } catch (error) {
-      forgetPoisoned(before);
-      const detail = lastError() ?? String(error);
-      throw new Error(`${plan.wheel}: ${plan.library}: ${detail}`);
-    }
-    if (plan.global) {
-      alias(path.slice(path.lastIndexOf("/") + 1), path);
-      // Modules loaded later, by Python's import (lazy mode) or as another module's NEEDED,
-      // look this library up under their own keys: register it under all of them now.
-      for (const other of hook.plans.values()) {
-        for (const [key, target] of other.aliases) if (target === path) alias(key, target);
-      }
+    return new Set(Object.keys(Module.LDSO.loadedLibsByName));
+  }
+
+  // A shared library just loaded: register it under its file name, and under the keys that
+  // modules loaded later (by Python's import in lazy mode, or as another module's NEEDED)
+  // will look it up by.
+  function registerLibrary(path) {
+    alias(path.slice(path.lastIndexOf("/") + 1), path);
+    for (const other of hook.plans.values()) {
+      for (const [key, target] of other.aliases) if (target === path) alias(key, target);
     }
   }
 

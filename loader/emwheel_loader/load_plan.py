@@ -1,12 +1,13 @@
 """What loading a wheel by its manifest means, decided and checked before any dlopen.
 
-Pure Python and independent of Pyodide, so it is tested on the host too. Given a wheel's
-manifest and the folder it was unpacked into, `plan_wheel_load` checks every file (inside
-the install root, present, WebAssembly with a dylink.0 section, size and sha256 as the
-manifest says, NEEDED as the manifest says) and every dependency (a file of the wheel, a
-Pyodide package, or a library another wheel provides), then returns the modules in load
-order with how to load each. A failed dlopen leaves Emscripten's cache poisoned, so nothing
-is loaded unless everything checks out.
+Pure Python and independent of Pyodide, so it runs on the host too. Given a wheel's manifest
+and the folder it was unpacked into, three steps (which the runtime loader times apart):
+`check_files` checks every file (inside the install root, present, size as the manifest
+says, WebAssembly with a dylink.0 section, NEEDED as the manifest says), `check_hashes`
+checks each file's sha256, and `plan_loads` resolves every dependency (a file of the wheel,
+a Pyodide package, or a library another wheel provides) and returns the modules in load
+order with how to load each; `plan_wheel_load` does all three. A failed dlopen leaves
+Emscripten's cache poisoned, so nothing is loaded unless everything checks out.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from .dylink import read_dylink_prefix
 from .errors import LoadError, WasmFormatError
 from .manifest import Manifest, ModuleEntry, is_safe_relative_path
 
-__all__ = ["ModuleLoad", "WheelLoadPlan", "plan_wheel_load"]
+__all__ = [
+    "ModuleLoad",
+    "WheelLoadPlan",
+    "check_files",
+    "check_hashes",
+    "plan_loads",
+    "plan_wheel_load",
+]
 
 HASH_CHUNK = 1 << 20
 
@@ -33,6 +41,7 @@ class ModuleLoad:
     kind: str  # "extension" or "shared"
     library: str  # the manifest path, for messages
     global_: bool  # shared libraries are loaded with RTLD_GLOBAL
+    size: int  # bytes, as checked against the manifest
     # Keys under which Emscripten will look this module's dependencies up, each mapped to
     # the absolute path of the library it must find (see `_lookup_keys`).
     aliases: dict[str, str] = field(default_factory=dict)
@@ -57,35 +66,81 @@ def plan_wheel_load(
     known_libraries: Callable[[str], str | None] = lambda name: None,
     verify_hashes: bool = True,
 ) -> WheelLoadPlan:
-    """Check the wheel's files and dependencies; raise LoadError naming what is wrong.
+    """Check the wheel's files (and hashes) and dependencies, then plan the loads: the three
+    steps below in one call. Raises LoadError naming what is wrong.
 
     ``pyodide_packages``: the packages of the running Pyodide's lock file.
     ``library_path``: LD_LIBRARY_PATH folders (Emscripten searches them before RUNTIME_PATH).
     ``known_libraries``: finds a library another wheel provides, by file name.
     """
     root = install_root.resolve()
-    absolute = {m.path: (root / m.path).as_posix() for m in manifest.modules}
-    loads: dict[str, ModuleLoad] = {}
+    runtime_paths = check_files(wheel, manifest, root)
+    if verify_hashes:
+        check_hashes(wheel, manifest, root)
+    return plan_loads(
+        wheel,
+        manifest,
+        root,
+        runtime_paths,
+        pyodide_packages=pyodide_packages,
+        library_path=library_path,
+        known_libraries=known_libraries,
+    )
+
+
+def check_files(wheel: str, manifest: Manifest, root: Path) -> dict[str, tuple[str, ...]]:
+    """Check that every file is where the manifest says and is what it says (size, header,
+    NEEDED list); return each module's RUNTIME_PATH. ``root``: the resolved install root."""
+    return {entry.path: _check_file(wheel, entry, root) for entry in manifest.modules}
+
+
+def check_hashes(wheel: str, manifest: Manifest, root: Path) -> int:
+    """Check every file's sha256 against the manifest with hashlib; return the bytes hashed.
+
+    The runtime loader hashes natively in JavaScript where it can (dlopen_hook.js); this is
+    its fallback, and the host's way.
+    """
     for entry in manifest.modules:
-        runtime_path = _check_file(wheel, entry, root)
-        loads[entry.path] = _module_load(
-            wheel, entry, absolute, runtime_path, pyodide_packages, library_path, known_libraries
+        _check_hash(wheel, entry, root)
+    return sum(entry.size for entry in manifest.modules)
+
+
+def plan_loads(
+    wheel: str,
+    manifest: Manifest,
+    root: Path,
+    runtime_paths: dict[str, tuple[str, ...]],
+    *,
+    pyodide_packages: Collection[str],
+    library_path: tuple[str, ...] = (),
+    known_libraries: Callable[[str], str | None] = lambda name: None,
+) -> WheelLoadPlan:
+    """The modules to load, in load order, with how to load each; the files are checked
+    (``runtime_paths`` comes from `check_files`). Raises LoadError for a dependency that
+    nothing can satisfy."""
+    absolute = {m.path: (root / m.path).as_posix() for m in manifest.modules}
+    entries = {m.path: m for m in manifest.modules}
+    loads = {
+        entry.path: _module_load(
+            wheel,
+            entry,
+            absolute,
+            runtime_paths[entry.path],
+            pyodide_packages,
+            library_path,
+            known_libraries,
         )
-        if verify_hashes:
-            _check_hash(wheel, entry, root)
-    ordered = tuple(loads[path] for path in manifest.load_order if manifest.module(path))
-    side_modules = tuple(m for m in ordered if _is_side_module(manifest, m.library))
+        for entry in manifest.modules
+    }
+    side_modules = tuple(
+        loads[path] for path in manifest.load_order if path in entries and entries[path].side_module
+    )
     provides = {
         posixpath.basename(m.path): absolute[m.path]
         for m in manifest.modules
         if m.kind == "shared" and m.side_module
     }
     return WheelLoadPlan(wheel, side_modules, provides)
-
-
-def _is_side_module(manifest: Manifest, path: str) -> bool:
-    entry = manifest.module(path)
-    return entry is not None and entry.side_module
 
 
 def _check_file(wheel: str, entry: ModuleEntry, root: Path) -> tuple[str, ...]:
@@ -169,6 +224,7 @@ def _module_load(
         kind=entry.kind,
         library=entry.path,
         global_=entry.kind == "shared",
+        size=entry.size,
         aliases=aliases,
         pyodide_packages=tuple(packages),
         wait_for=tuple(wait_for),

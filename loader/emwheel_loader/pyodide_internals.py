@@ -67,7 +67,7 @@ def require_internals() -> PyodideInternals:
             missing.append("Module.promiseMap.allocate")
     if api is None or not hasattr(api, "lockfile_packages"):
         missing.append("pyodide_js._api.lockfile_packages")
-    for name in ("loadPackage", "loadedPackages"):
+    for name in ("loadPackage", "loadedPackages", "FS"):
         if not hasattr(pyodide_js, name):
             missing.append(f"pyodide.{name}")
     if missing:

@@ -12,6 +12,15 @@ from typing import Any
 import pytest
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-pyodide's Node driver runs Pyodide's JavaScript in a vm context that holds few
+    # of Node's globals; pass in the two the loader's dlopen hook uses, as any Node program
+    # has them (WebCrypto for the hash check, the clock for install_timings).
+    from pytest_pyodide import get_global_config
+
+    get_global_config().add_node_extra_globals(["crypto", "performance"])
+
+
 @pytest.fixture(scope="session")
 def pyodide_lock_info(request: pytest.FixtureRequest) -> dict[str, str]:
     """The ``info`` block of the distribution's pyodide-lock.json (ABI, Python version)."""

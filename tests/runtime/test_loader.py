@@ -31,18 +31,22 @@ async def install_urls(
     urls: list[str],
     loader: str | None = None,
     index: str | None = None,
-    lazy: bool = False,
+    lazy: bool | None = None,
 ) -> str | None:
     """micropip.install the wheels in one call. With ``loader`` (the loader wheel's URL),
-    install emwheel_loader first and activate it. With ``index`` (a simple index URL),
-    dependencies are resolved from it. Returns the error text, or None."""
+    install emwheel_loader first and activate it (``lazy`` None: the default mode). With
+    ``index`` (a simple index URL), dependencies are resolved from it. Returns the error
+    text, or None."""
     import micropip
 
     if loader:
         await micropip.install(loader)
         import emwheel_loader
 
-        emwheel_loader.activate(lazy=lazy)
+        if lazy is None:
+            emwheel_loader.activate()
+        else:
+            emwheel_loader.activate(lazy=lazy)
     try:
         if index:
             await micropip.install(urls, index_urls=[index])
@@ -151,6 +155,75 @@ def test_without_runtime_path_only_the_loader_loads_it(
     assert call_compute(selenium_standalone, "testpkg", 1) == 104
 
 
+@run_in_pyodide(packages=["micropip"])
+async def install_and_time(
+    selenium: Any, loader: str, url: str, lazy: bool | None, hide_webcrypto: bool
+) -> dict[str, Any]:
+    """Install with the loader (``lazy`` None: its default mode), then import: what was
+    loaded before the import, and what install_timings() reports."""
+    import micropip
+    from pyodide.code import run_js
+    from pyodide_js._module import LDSO
+
+    import js
+
+    await micropip.install(loader)
+    import emwheel_loader
+
+    if hide_webcrypto:
+        run_js("Object.defineProperty(crypto, 'subtle', {value: undefined, configurable: true})")
+    try:
+        emwheel_loader.activate(**({} if lazy is None else {"lazy": lazy}))
+    finally:
+        run_js("delete crypto.subtle")
+    await micropip.install(url, deps=False)
+    extension_loaded = any("_testext" in k for k in js.Object.keys(LDSO.loadedLibsByName))
+    import testpkg
+
+    (timings,) = emwheel_loader.install_timings()
+    return {
+        "extension_loaded_at_install": extension_loaded,
+        "value": testpkg.compute(1),
+        "timings": timings.as_dict(),
+    }
+
+
+@pytest.mark.parametrize(
+    ("lazy", "hide_webcrypto"),
+    [
+        pytest.param(None, False, id="default-webcrypto"),
+        pytest.param(False, True, id="eager-hashlib"),
+    ],
+)
+def test_lazy_by_default_and_install_timings(
+    selenium_standalone: Any,
+    serve: Serve,
+    loader_wheel: Path,
+    module_bytes: dict[str, bytes],
+    wheel_tag: str,
+    libdir: Path,
+    tmp_path: Path,
+    lazy: bool | None,
+    hide_webcrypto: bool,
+) -> None:
+    wheel = make_repaired(tmp_path, module_bytes, wheel_tag, libdir)
+    with zipfile.ZipFile(wheel) as zf:
+        sizes = [i.file_size for i in zf.infolist() if i.filename.endswith(".so")]
+    urls = serve(selenium_standalone, loader_wheel), serve(selenium_standalone, wheel)
+    result = install_and_time(selenium_standalone, *urls, lazy, hide_webcrypto)
+    assert result["value"] == 104
+    assert result["extension_loaded_at_install"] is (lazy is False)
+    timings = result["timings"]
+    assert timings["wheel"] == wheel.name
+    assert timings["modules"] == 3
+    assert timings["loaded_at_install"] == (3 if lazy is False else 2)  # the libraries
+    assert timings["hash_method"] == ("hashlib" if hide_webcrypto else "webcrypto")
+    assert timings["hashed_bytes"] == sum(sizes)
+    steps = ("manifest", "checks", "hashing", "planning", "hook")
+    assert all(timings[f"{step}_seconds"] >= 0 for step in (*steps, "loading"))
+    assert timings["own_seconds"] == pytest.approx(sum(timings[f"{s}_seconds"] for s in steps))
+
+
 @run_in_pyodide
 def ctypes_call(selenium: Any, folder: str, prefix: str) -> tuple[int, list[str]]:
     import ctypes
@@ -220,13 +293,23 @@ def test_two_concurrent_micropip_installs(
 
 
 @run_in_pyodide(packages=["micropip"])
-async def install_bad_then_good(selenium: Any, loader: str, bad: str, good: str) -> tuple[str, int]:
+async def install_bad_then_good(
+    selenium: Any, loader: str, bad: str, good: str, hide_webcrypto: bool = False
+) -> tuple[str, int]:
     import micropip
+    from pyodide.code import run_js
 
     await micropip.install(loader)
     import emwheel_loader
 
-    emwheel_loader.activate()
+    # Without crypto.subtle (as on a page served over plain http) the loader hashes with
+    # hashlib: shadow it while the loader starts, as such a page would have it.
+    if hide_webcrypto:
+        run_js("Object.defineProperty(crypto, 'subtle', {value: undefined, configurable: true})")
+    try:
+        emwheel_loader.activate()
+    finally:
+        run_js("delete crypto.subtle")
     try:
         await micropip.install(bad, deps=False)
     except Exception as e:
@@ -257,11 +340,12 @@ def _remove(files: dict[str, bytes], prefix: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "message", "hide_webcrypto"),
     [
-        pytest.param(_flip_code_byte, "sha256 mismatch", id="hash-mismatch"),
-        pytest.param(_garbage, "corrupt: not a WebAssembly module", id="corrupt"),
-        pytest.param(_remove, "missing (the manifest lists it)", id="missing"),
+        pytest.param(_flip_code_byte, "sha256 mismatch", False, id="hash-mismatch"),
+        pytest.param(_flip_code_byte, "sha256 mismatch", True, id="hash-mismatch-hashlib"),
+        pytest.param(_garbage, "corrupt: not a WebAssembly module", False, id="corrupt"),
+        pytest.param(_remove, "missing (the manifest lists it)", False, id="missing"),
     ],
 )
 def test_bad_libraries_give_a_clear_error_and_pyodide_stays_usable(
@@ -274,12 +358,13 @@ def test_bad_libraries_give_a_clear_error_and_pyodide_stays_usable(
     tmp_path: Path,
     change: Callable[[dict[str, bytes], str], None],
     message: str,
+    hide_webcrypto: bool,
 ) -> None:
     repaired = make_repaired(tmp_path, module_bytes, wheel_tag, libdir)
     bad = rebuild(repaired, tmp_path / "bad", lambda files: change(files, "testpkg.libs/libmid-"))
     good = make_repaired(tmp_path, module_bytes, wheel_tag, libdir, name="good_pkg")
     urls = [serve(selenium_standalone, w) for w in (loader_wheel, bad, good)]
-    error, value = install_bad_then_good(selenium_standalone, *urls)
+    error, value = install_bad_then_good(selenium_standalone, *urls, hide_webcrypto)
     assert "testpkg-1.0-" in error  # the wheel
     assert "testpkg.libs/libmid-" in error  # the library
     assert message in error

@@ -130,13 +130,15 @@ def test_derived_awkward_cpp_fails_before_repair(
     assert error is not None and 'Failed to find dynamic library "libawkward.so"' in error
 
 
-@pytest.mark.parametrize("loader", ["", "eager", "lazy"], ids=["stock", "loader", "loader-lazy"])
+@pytest.mark.parametrize(
+    "loader", ["", "eager", "lazy"], ids=["stock", "loader-eager", "loader-lazy"]
+)
 def test_derived_awkward_cpp_repaired_loads_and_runs(
     selenium_standalone: Any,
     serve: Any,
     pyodide_lock_info: dict[str, str],
     tmp_path: Path,
-    loader: bool,
+    loader: str,
     loader_wheel: Path,
 ) -> None:
     derived = derive_unrepaired(
@@ -159,13 +161,15 @@ def make_usd_stage(selenium: Any) -> str:
     return str(stage.GetRootLayer().ExportToString())
 
 
-@pytest.mark.parametrize("loader", ["", "eager", "lazy"], ids=["stock", "loader", "loader-lazy"])
+@pytest.mark.parametrize(
+    "loader", ["", "eager", "lazy"], ids=["stock", "loader-eager", "loader-lazy"]
+)
 def test_derived_grill_usd_core_repaired_creates_a_usd_stage(
     selenium_standalone: Any,
     serve: Any,
     pyodide_lock_info: dict[str, str],
     tmp_path: Path,
-    loader: bool,
+    loader: str,
     loader_wheel: Path,
 ) -> None:
     if pyodide_lock_info["abi_version"] != "2026_0":

@@ -1,0 +1,62 @@
+"""What the loader's own work costs on each install: `emwheel_loader.install_timings()`.
+
+The loader adds work to the install of every wheel with a manifest: finding and parsing the
+manifest, checking the files, hashing them, planning the loads, and the dlopen hook's
+bookkeeping around each load. Each step's wall time is kept per wheel, next to the time
+Emscripten spends loading the modules the hook passes on, which is not the loader's own
+work but what it is compared with. Nothing here is measured unless a wheel is installed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+__all__ = ["InstallTimings", "Step", "measure"]
+
+Step = Literal["manifest", "checks", "hashing", "planning"]  # the steps timed in Python
+
+
+@dataclass
+class InstallTimings:
+    """One wheel's install, as the loader saw it. Times are seconds of wall time."""
+
+    wheel: str
+    modules: int = 0  # WebAssembly files the manifest lists
+    loaded_at_install: int = 0  # of those, loaded by the installer (the rest on first import)
+    hash_method: str = "off"  # "webcrypto" (native, in JavaScript), "hashlib" or "off"
+    hashed_bytes: int = 0
+    manifest_seconds: float = 0.0  # finding the manifest through RECORD, reading, parsing it
+    checks_seconds: float = 0.0  # every file: inside the folder, size, header, NEEDED list
+    hashing_seconds: float = 0.0  # sha256 of every file the manifest lists
+    planning_seconds: float = 0.0  # load order, lookup names, handing the plan to the hook
+    hook_seconds: float = 0.0  # dlopen_hook.js's bookkeeping around each load
+    loading_seconds: float = 0.0  # Emscripten's loads of the planned modules: not own work
+
+    @property
+    def own_seconds(self) -> float:
+        """The loader's own work: every step but Emscripten's loads."""
+        return (
+            self.manifest_seconds
+            + self.checks_seconds
+            + self.hashing_seconds
+            + self.planning_seconds
+            + self.hook_seconds
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "own_seconds": self.own_seconds}
+
+
+@contextmanager
+def measure(timings: InstallTimings, step: Step) -> Iterator[None]:
+    """Add the wall time of the ``with`` block to ``timings``' ``step``."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        field = f"{step}_seconds"
+        setattr(timings, field, getattr(timings, field) + time.perf_counter() - start)
