@@ -1,0 +1,340 @@
+"""The runtime loader's own work against the whole install, on the repaired grill-usd-core.
+
+    .venv/bin/python benchmarks/bench_loader_overhead.py [--rounds N] [--runtimes node,chrome]
+
+Target (issue "Fast installs"): what the loader does itself on the install path (finding
+and parsing the manifest, checking the files, hashing them, planning the loads, the dlopen
+hook's bookkeeping) costs at most 5% of the install time of grill-usd-core, the repaired
+derived copy the runtime tests use (tests/runtime/test_repaired_wheels_load.py).
+
+Each round is a fresh Pyodide 314.0.7 (a new Node 24 process, or a new headless Chromium
+session on a page served from the distribution folder) that activates the loader in its
+default (lazy) mode and times one `micropip.install` of the wheel; the loader's own steps
+come from `emwheel_loader.install_timings()`, measured inside the same install. Variants,
+interleaved round by round: hashes checked with WebCrypto (the default), hashes checked
+with hashlib inside Pyodide (the fallback where WebCrypto is missing, and what the loader
+did before), and hashes not checked. The section between the bench_loader_overhead markers
+of docs/benchmarks.md is rewritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from bench_common import (
+    REPO,
+    derive_unrepaired,
+    emwheel_executable,
+    fetch_real_wheel,
+    fmt_ms,
+    invocation,
+    machine_line,
+    run_or_exit,
+    spread_ms,
+    write_section,
+)
+
+START, END = "<!-- bench_loader_overhead:start -->", "<!-- bench_loader_overhead:end -->"
+PYODIDE = "314.0.7"  # grill-usd-core 26.8 is published for Pyodide 314 only
+LIBRARY = "grill_usd_core.libs/libusd_ms.so"  # taken out, then brought back by repair
+TARGET = 0.05  # the loader's own work, as a share of the install time
+ROUND_MODULE = REPO / "benchmarks" / "loader_overhead_round.mjs"
+NODE_DRIVER = REPO / "benchmarks" / "loader_overhead_node.mjs"
+LOADER = REPO / "loader" / "emwheel_loader"
+STEPS = ("manifest", "checks", "hashing", "planning", "hook")
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    verify_hashes: bool
+    hide_webcrypto: bool
+
+
+VARIANTS = (
+    Variant("hashes checked, WebCrypto (default)", True, False),
+    Variant("hashes checked, hashlib (fallback; before)", True, True),
+    Variant("hashes not checked", False, False),
+)
+
+Round = Callable[[Variant], dict[str, Any]]
+
+
+def repaired_grill(out: Path) -> Path:
+    derived = derive_unrepaired(fetch_real_wheel("grill-usd-core"), (LIBRARY,))
+    emwheel = str(emwheel_executable())
+    run_or_exit([emwheel, "repair", str(derived.wheel), "-L", str(derived.libdir), "-w", str(out)])
+    (wheel,) = out.glob("*.whl")
+    return wheel
+
+
+def loader_files() -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(LOADER.iterdir()) if p.suffix in (".py", ".js")}
+
+
+def round_options(variant: Variant, wheel: str) -> dict[str, Any]:
+    return {
+        "wheel": wheel,
+        "loaderFiles": loader_files(),
+        "verifyHashes": variant.verify_hashes,
+        "lazy": True,
+        "hideWebCrypto": variant.hide_webcrypto,
+    }
+
+
+# --- Node -----------------------------------------------------------------------------------
+
+
+def node_folder() -> Path:
+    return Path(run_or_exit([str(REPO / "tools" / "node24")]).strip())
+
+
+def node_round(dist: Path, wheel: Path, work: Path) -> Round:
+    node = str(node_folder() / "node")
+
+    def run(variant: Variant) -> dict[str, Any]:
+        options = work / "options.json"
+        options.write_text(json.dumps(round_options(variant, str(wheel))))
+        output = run_or_exit([node, str(NODE_DRIVER), str(dist), str(options)])
+        result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+        return result
+
+    return run
+
+
+# --- Chromium -------------------------------------------------------------------------------
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    # Browsers load modules only with a JavaScript type, and .mjs is not in every mime table.
+    extensions_map: ClassVar[dict[str, str]] = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".mjs": "text/javascript",
+        ".wasm": "application/wasm",
+    }
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def web_server(folder: Path) -> Iterator[str]:
+    handler = functools.partial(_Handler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+CHROME_ROUND = """
+const done = arguments[arguments.length - 1];
+(async () => {
+  const { loadPyodide } = await import(%(base)s + "/pyodide.mjs");
+  const { installRound } = await import(%(base)s + "/" + %(folder)s + "/loader_overhead_round.mjs");
+  const pyodide = await loadPyodide({ indexURL: %(base)s + "/" });
+  return await installRound(pyodide, %(options)s);
+})().then((result) => done([true, result]), (e) => done([false, String(e?.stack ?? e)]));
+"""
+
+
+def chrome_driver() -> Any:
+    from selenium.webdriver import Chrome
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    for flag in ("--headless", "--no-sandbox"):
+        options.add_argument(flag)
+    # The chromedriver on the PATH (tools/setup installs Debian's): without it, Selenium
+    # would look for a driver online first.
+    chromedriver = shutil.which("chromedriver")
+    if chromedriver is None:
+        sys.exit("no chromedriver on the PATH (tools/setup installs it); or use --runtimes node")
+    driver = Chrome(options=options, service=Service(executable_path=chromedriver))
+    driver.set_script_timeout(600)
+    return driver
+
+
+def chrome_round(base: str, folder: str, wheel: Path) -> Round:
+    def run(variant: Variant) -> dict[str, Any]:
+        options = round_options(variant, f"{base}/{folder}/{wheel.name}")
+        script = CHROME_ROUND % {
+            "base": json.dumps(base),
+            "folder": json.dumps(folder),
+            "options": json.dumps(options),
+        }
+        driver = chrome_driver()
+        try:
+            driver.get(f"{base}/{folder}/blank.html")
+            ok, result = driver.execute_async_script(script)
+        finally:
+            driver.quit()
+        if not ok:
+            sys.exit(f"Chromium round failed: {result}")
+        return dict(result)
+
+    return run
+
+
+@contextmanager
+def chrome_setup(dist: Path, wheel: Path) -> Iterator[tuple[Round, str]]:
+    """Serve the distribution, with the wheel and the round module in a folder of it (removed
+    afterwards); the round function and the browser's version."""
+    folder = dist / ".emwheel-bench"
+    folder.mkdir(exist_ok=True)
+    try:
+        shutil.copy(wheel, folder / wheel.name)
+        shutil.copy(ROUND_MODULE, folder / ROUND_MODULE.name)
+        (folder / "blank.html").write_text("<!doctype html><title>bench</title>\n")
+        with web_server(dist) as base:
+            driver = chrome_driver()
+            version = str(driver.capabilities.get("browserVersion", "unknown"))
+            driver.quit()
+            yield chrome_round(base, folder.name, wheel), f"Chromium {version} (headless)"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- measuring and the report ---------------------------------------------------------------
+
+
+def measure(run: Round, rounds: int, label: str) -> dict[str, list[dict[str, Any]]]:
+    results: dict[str, list[dict[str, Any]]] = {v.name: [] for v in VARIANTS}
+    for i in range(rounds):
+        for variant in VARIANTS:
+            result = run(variant)
+            results[variant.name].append(result)
+            print(
+                f"{label} round {i + 1}/{rounds}, {variant.name}: install "
+                f"{fmt_ms(result['install_seconds'])}, loader {fmt_ms(result['own_seconds'])}",
+                flush=True,
+            )
+    return results
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def share(result: dict[str, Any]) -> float:
+    return float(result["own_seconds"]) / float(result["install_seconds"])
+
+
+def table_rows(runtime: str, results: dict[str, list[dict[str, Any]]]) -> list[str]:
+    rows = []
+    for name, runs in results.items():
+        install = [r["install_seconds"] for r in runs]
+        own = [r["own_seconds"] for r in runs]
+        shares = [share(r) for r in runs]
+        steps = " / ".join(fmt_ms(median([r[f"{s}_seconds"] for r in runs])) for s in STEPS)
+        rows.append(
+            f"| {runtime} | {name} | {fmt_ms(median(install))} | {spread_ms(install)} | "
+            f"{fmt_ms(median(own))} | {spread_ms(own)} | {median(shares):.1%} "
+            f"({min(shares):.1%}-{max(shares):.1%}) | {steps} | "
+            f"{fmt_ms(median([r['loading_seconds'] for r in runs]))} |"
+        )
+    return rows
+
+
+def verdicts(runtime: str, results: dict[str, list[dict[str, Any]]]) -> list[str]:
+    lines = []
+    for variant in VARIANTS[:2]:
+        value = median([share(r) for r in results[variant.name]])
+        met = "met" if value <= TARGET else "not met"
+        lines.append(f"- {runtime}, {variant.name}: {value:.1%} of the install: {met}")
+    return lines
+
+
+def render(
+    measured: dict[str, dict[str, list[dict[str, Any]]]],
+    versions: list[str],
+    wheel: Path,
+    rounds: int,
+) -> str:
+    first = next(iter(next(iter(measured.values())).values()))[0]
+    lines = [
+        START,
+        "## The runtime loader's own work during an install",
+        "",
+        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"- command: `{invocation('benchmarks/bench_loader_overhead.py')}` ({rounds} rounds per "
+        "runtime and variant, interleaved; a fresh Pyodide each round)",
+        machine_line(),
+        f"- runtimes: {', '.join(versions)}; Pyodide {PYODIDE}; loader in its default (lazy) mode",
+        f"- wheel: `{wheel.name}` as the runtime tests make it (`{LIBRARY}` taken out of the "
+        f"PyPI wheel, brought back by `emwheel repair`): {wheel.stat().st_size / 1e6:.1f} MB, "
+        f"{first['modules']} WebAssembly files ({first['hashed_bytes'] / 1e6:.1f} MB), "
+        f"{first['loaded_at_install']} loaded at install (the library and the modules over "
+        "8 MiB), the rest on import",
+        "",
+        "Install: the wall time of `micropip.install` in Pyodide (Node: the wheel from a mounted "
+        "host folder; Chromium: by URL from a local server), everything included. Loader: the sum "
+        "of its own steps, from `emwheel_loader.install_timings()` for that install. Share: "
+        "loader / install per round, median (min-max). Steps (medians): manifest / checks / "
+        "hashing / planning / hook bookkeeping. Emscripten: the loads the hook passed on, part of "
+        "the install but not the loader's work.",
+        "",
+        "| runtime | variant | install | spread | loader | spread | share | steps | Emscripten |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for runtime, results in measured.items():
+        lines += table_rows(runtime, results)
+    lines += ["", f"Target: the loader's own work at most {TARGET:.0%} of the install time."]
+    lines += [""]
+    for runtime, results in measured.items():
+        lines += verdicts(runtime, results)
+    lines.append(END)
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="installs per runtime and variant")
+    parser.add_argument("--runtimes", default="node,chrome", help="node, chrome or both")
+    parser.add_argument("--print-only", action="store_true", help="do not write the doc")
+    args = parser.parse_args()
+    runtimes = args.runtimes.split(",")
+    dist = Path(
+        run_or_exit([sys.executable, str(REPO / "tools" / "pyodide_dist.py"), "--version", PYODIDE])
+        .strip()
+        .splitlines()[-1]
+    )
+    measured: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    versions = []
+    with tempfile.TemporaryDirectory(prefix="bench-loader-") as tmp:
+        work = Path(tmp)
+        wheel = repaired_grill(work / "wheelhouse")
+        if "node" in runtimes:
+            node = node_folder() / "node"
+            versions.append(f"Node {run_or_exit([str(node), '--version']).strip()}")
+            measured["Node"] = measure(node_round(dist, wheel, work), args.rounds, "Node")
+        if "chrome" in runtimes:
+            with chrome_setup(dist, wheel) as (run, version):
+                versions.append(version)
+                measured["Chromium"] = measure(run, args.rounds, "Chromium")
+        section = render(measured, versions, wheel, args.rounds)
+    print(section)
+    if not args.print_only:
+        write_section(section, START, END)
+        print("written: docs/benchmarks.md")
+
+
+if __name__ == "__main__":
+    main()
