@@ -12,8 +12,11 @@
 //   firstUse,        // Python code; the value of its last expression is the result
 // }
 //
-// Returns {installSeconds, firstUseSeconds, heapBytes, heapBeforeBytes, result, error}.
-// heapBytes is the length of Pyodide's WebAssembly memory after the first use; memory
+// Returns {installSeconds, firstUseSeconds, heapBytes, memoryBytes, heapBeforeBytes, result,
+// error}. heapBytes: the malloc heap after the first use (the sbrk break: where the heap
+// ends, what malloc has taken from memory). memoryBytes: the length of Pyodide's
+// WebAssembly memory, which grows in steps of up to 96 MB, so one allocation more can
+// show as 75 MB more; memory
 // only grows, so it is also the peak.
 
 const now = () => performance.now() / 1000;
@@ -25,16 +28,18 @@ export async function runRound(loadPyodide, spec) {
   pyodide.setStderr({ batched: () => {} });
   await pyodide.loadPackage("micropip");
   pyodide.globals.set("bench_spec", pyodide.toPy(spec));
+  // The mode as a string: toPy turns JavaScript's null into pyodide.ffi.jsnull, not None.
+  pyodide.globals.set("bench_mode", spec.lazy === null ? "stock" : spec.lazy ? "lazy" : "eager");
   await pyodide.runPythonAsync(`
 import micropip
 await micropip.install(bench_spec["loaderURL"], deps=False)
 if bench_spec["setupURLs"]:
     await micropip.install(list(bench_spec["setupURLs"]), deps=False)
-if bench_spec["lazy"] is not None:
+if bench_mode != "stock":
     import emwheel_loader
-    emwheel_loader.activate(lazy=bench_spec["lazy"])
+    emwheel_loader.activate(lazy=bench_mode == "lazy")
 `);
-  const heapBeforeBytes = pyodide._module.HEAP8.length;
+  const heapBeforeBytes = heapEnd(pyodide._module);
   const out = { heapBeforeBytes, installSeconds: null, firstUseSeconds: null, result: null };
   const start = now();
   try {
@@ -50,6 +55,12 @@ if bench_spec["lazy"] is not None:
     const lines = String(err && err.message ? err.message : err).trim().split("\n");
     out.error = lines[lines.length - 1];
   }
-  out.heapBytes = pyodide._module.HEAP8.length;
+  out.heapBytes = heapEnd(pyodide._module);
+  out.memoryBytes = pyodide._module.HEAP8.length;
   return out;
+}
+
+// The sbrk break: the end of the malloc heap.
+function heapEnd(module) {
+  return module.HEAPU32[module._emscripten_get_sbrk_ptr() >>> 2];
 }
