@@ -248,6 +248,7 @@ def table_rows(runtime: str, results: dict[str, list[dict[str, Any]]]) -> list[s
             f"| {runtime} | {name} | {fmt_ms(median(install))} | {spread_ms(install)} | "
             f"{fmt_ms(median(own))} | {spread_ms(own)} | {median(shares):.1%} "
             f"({min(shares):.1%}-{max(shares):.1%}) | {steps} | "
+            f"{fmt_ms(median([r['hashing_wall_seconds'] for r in runs]))} | "
             f"{fmt_ms(median([r['loading_seconds'] for r in runs]))} |"
         )
     return rows
@@ -288,11 +289,15 @@ def render(
         "host folder; Chromium: by URL from a local server), everything included. Loader: the sum "
         "of its own steps, from `emwheel_loader.install_timings()` for that install. Share: "
         "loader / install per round, median (min-max). Steps (medians): manifest / checks / "
-        "hashing / planning / hook bookkeeping. Emscripten: the loads the hook passed on, part of "
-        "the install but not the loader's work.",
+        "hashing (what the install waited for digests) / planning / hook bookkeeping. Digests: "
+        "from the first digest's start to the last one's end; with WebCrypto they run off the "
+        "JavaScript thread while Emscripten loads (each module waits for its own file's), with "
+        "hashlib they all run first. Emscripten: the loads the hook passed on, part of the "
+        "install but not the loader's work.",
         "",
-        "| runtime | variant | install | spread | loader | spread | share | steps | Emscripten |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| runtime | variant | install | spread | loader | spread | share | steps | digests "
+        "| Emscripten |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for runtime, results in measured.items():
         lines += table_rows(runtime, results)

@@ -8,8 +8,8 @@ export declare class EmwheelLoaderError extends Error {}
 
 export interface PatchOptions {
   /**
-   * Check the sha256 of every WebAssembly file the manifest lists before loading any of
-   * them (with WebCrypto where it exists, else hashlib in Pyodide). Default true.
+   * Check the sha256 of every WebAssembly file the manifest lists; none is loaded before
+   * its own matched (WebCrypto where it exists, else hashlib in Pyodide). Default true.
    */
   verifyHashes?: boolean;
   /**
@@ -38,8 +38,13 @@ export interface InstallTimings {
   manifestSeconds: number;
   /** Every file: inside the install folder, size, header, NEEDED list. */
   checksSeconds: number;
-  /** The sha256 of every file the manifest lists. */
+  /** What the install waited for the sha256 of every file the manifest lists. */
   hashingSeconds: number;
+  /**
+   * From the first digest's start to the last one's end; with WebCrypto the digests run
+   * while Emscripten loads, so most of this is not waited for.
+   */
+  hashingWallSeconds: number;
   /** Load order, lookup names, handing the plan to the dlopen hook. */
   planningSeconds: number;
   /** The dlopen hook's bookkeeping around each load. */

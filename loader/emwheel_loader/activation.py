@@ -10,9 +10,11 @@ Two hooks, both on functions Pyodide looks up at each call:
   planned modules as the plan says (RTLD_GLOBAL for shared libraries, dependencies first,
   errors naming the wheel) and passes every other path through.
 
-The sha256 check runs in the hook, with the platform's native digest, as the first step of
-the wheel's list (its path is the manifest's); where that digest is missing, with hashlib
-here. Each step's time is kept per wheel (`install_timings`).
+The sha256 check runs in the hook with the platform's native digest, while the installer
+loads: each module waits for its own file's digest, and a last step in the wheel's list (its
+path is the manifest's) for all of them. Where that digest is missing, hashlib checks every
+file here, before anything is loaded. Each step's time is kept per wheel
+(`install_timings`).
 """
 
 from __future__ import annotations
@@ -94,13 +96,14 @@ class _Loader:
             timings.hash_method = "hashlib"
             with measure(timings, "hashing"):
                 timings.hashed_bytes = check_hashes(wheel, manifest, root)
+            timings.hashing_wall_seconds = timings.hashing_seconds
         with measure(timings, "planning"):
             plan = self.plan(wheel, manifest, root, runtime_paths, installer)
             paths = [m.path for m in plan.modules if not self.lazy or load_now(m)]
             timings.loaded_at_install = len(paths)
             if native_hashes:
                 timings.hash_method = "webcrypto"
-                paths.insert(0, self.expect_hashes(wheel, manifest, root, manifest_file))
+                paths.append(self.expect_hashes(wheel, manifest, root, paths, manifest_file))
         return paths
 
     def plan(
@@ -139,11 +142,18 @@ class _Loader:
         self.plans[wheel] = plan
         return plan
 
-    def expect_hashes(self, wheel: str, manifest: Manifest, root: Path, check: Path) -> str:
-        """Hand the wheel's hashes to the hook; return the path of its check step."""
+    def expect_hashes(
+        self, wheel: str, manifest: Manifest, root: Path, load_now: list[str], check: Path
+    ) -> str:
+        """Have the hook start the digests of every file, those loaded now first, in load
+        order; return the path of the check step that waits for all of them."""
         from pyodide.ffi import to_js
 
-        entries = [[(root / m.path).as_posix(), m.path, m.sha256] for m in manifest.modules]
+        order = {path: i for i, path in enumerate(load_now)}
+        files = sorted(
+            manifest.modules, key=lambda m: order.get((root / m.path).as_posix(), len(order))
+        )
+        entries = [[(root / m.path).as_posix(), m.path, m.sha256] for m in files]
         self.hook.expectHashes(wheel, check.as_posix(), to_js(entries))
         return check.as_posix()
 
@@ -157,6 +167,7 @@ class _Loader:
         )
         if timings.hash_method == "webcrypto":
             result.hashing_seconds = measured.hashing / 1000
+            result.hashing_wall_seconds = measured.hashingWall / 1000
             result.hashed_bytes = int(measured.hashedBytes)
         return result
 
@@ -211,7 +222,8 @@ def activate(
 ) -> None:
     """Load every wheel installed from now on by its manifest, when it has one.
 
-    ``verify_hashes``: check each file's sha256 against the manifest before loading any.
+    ``verify_hashes``: check every file's sha256 against the manifest (none is loaded
+    before its own matched; docs/loader.md, "The integrity check").
     ``lazy``: load shared libraries (and modules over 8 MiB) at install time, and extension
     modules when Python first imports them; ``lazy=False`` loads everything at install.
     ``provider_grace_seconds``: how long a module whose library another wheel provides

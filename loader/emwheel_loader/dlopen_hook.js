@@ -9,21 +9,21 @@
 // Any other path goes to Emscripten untouched.
 //
 // It also checks each wheel's sha256 hashes with the platform's native digest (WebCrypto:
-// crypto.subtle, in browsers and Node), before the first module of the wheel is loaded:
-// hashlib inside WebAssembly takes about 20 times as long. The Python side plans a "check"
-// step (the manifest's path) first in the wheel's list, so the check runs at install time
-// even when every module of the wheel is loaded later, on import.
+// crypto.subtle; hashlib inside WebAssembly takes several times as long). The digests start
+// when the wheel is planned, one file at a time in the order the files are needed, and run
+// off the JavaScript thread while the installer loads: each module waits for its own file's
+// digest only, and a last "check" step the Python side appends to the wheel's list (its
+// path is the manifest's) waits for all of them, so the install fails on any mismatch, also
+// of a file that is loaded later, on import. No file is loaded before its digest matches.
 //
-// It keeps the time of its own work per wheel (timingsOf): the hash check, and its
-// bookkeeping around each load, apart from Emscripten's loads themselves.
+// It keeps the time of its own work per wheel (timingsOf): the time loads and the check
+// step waited for digests, and its bookkeeping around each load, apart from Emscripten's
+// loads themselves.
 //
 // Evaluated with pyodide.code.run_js; evaluates to a function of (Module, pyodide).
 (Module, pyodide) => {
   const RTLD_GLOBAL = 256;
   const LOADING = "loading"; // what Emscripten's cache holds for a library being loaded
-  // Files hashed at a time: enough to keep the digest threads busy, while the copies
-  // WebCrypto makes of its input stay a few files' worth.
-  const HASH_CONCURRENCY = 4;
   // run_js evaluates this in the embedder's global scope, which may lack these (a Node vm
   // context, as pytest-pyodide's driver makes, has neither unless it passes them in).
   const subtle = globalThis.crypto?.subtle;
@@ -36,8 +36,7 @@
     loads: new Map(), // absolute path -> Promise of its load
     waiters: new Map(), // library file name -> [resolve]
     checks: new Map(), // the path of a wheel's check step -> wheel
-    hashes: new Map(), // wheel -> [[absolute path, manifest path, sha256]]
-    verifications: new Map(), // wheel -> Promise of its hash check
+    digests: new Map(), // wheel -> {files: absolute path -> Promise, all: Promise}
     timings: new Map(), // wheel -> milliseconds of own work, see timing()
     providerGraceMs: 1000,
     // Whether this hook can check hashes (crypto.subtle exists in secure contexts only:
@@ -58,18 +57,24 @@
       hook.waiters.delete(name);
     },
 
-    // The hashes to check before the wheel's first load, and the path of its check step.
+    // Start checking the wheel's hashes: entries [absolute path, manifest path, sha256], in
+    // the order the files will be needed; checkPath: the path of its check step.
     expectHashes(wheel, checkPath, entries) {
-      hook.hashes.set(wheel, entries);
+      hook.digests.set(wheel, startDigests(wheel, entries));
       hook.checks.set(checkPath, wheel);
     },
 
     forget(wheel) {
       for (const [path, plan] of hook.plans) if (plan.wheel === wheel) hook.plans.delete(path);
       for (const [path, owner] of hook.checks) if (owner === wheel) hook.checks.delete(path);
-      hook.hashes.delete(wheel);
-      hook.verifications.delete(wheel);
+      hook.digests.delete(wheel);
       hook.timings.delete(wheel);
+    },
+
+    // Called by activation.py after Python imports an extension module (a load this hook
+    // does not see): see settleGOT().
+    settle() {
+      settleGOT();
     },
 
     timingsOf(wheel) {
@@ -83,7 +88,10 @@
     dlopen(ptr, flags) {
       const path = Module.UTF8ToString(ptr);
       const checked = hook.checks.get(path);
-      if (checked !== undefined) return Module.promiseMap.allocate({ promise: verified(checked) });
+      if (checked !== undefined) {
+        const all = hook.digests.get(checked)?.all;
+        return Module.promiseMap.allocate({ promise: waitForDigest(checked, all) });
+      }
       const plan = hook.plans.get(path);
       if (plan === undefined) return hook.original(ptr, flags);
       const info = { promise: loadPlanned(path, flags, plan) };
@@ -91,12 +99,14 @@
     },
   };
 
-  // Milliseconds of the hook's work for a wheel: hashing (wall time of the whole check),
-  // hook (bookkeeping around its loads), loading (Emscripten's loads: not own work).
+  // Milliseconds of the hook's work for a wheel: hashing (what loads and the check step
+  // waited for digests), hashingWall (from the first digest's start to the last one's end,
+  // mostly while Emscripten loads), hook (bookkeeping around its loads), loading
+  // (Emscripten's loads: not own work).
   function timing(wheel) {
     let entry = hook.timings.get(wheel);
     if (entry === undefined) {
-      entry = { hashing: 0, hashedBytes: 0, hook: 0, loading: 0 };
+      entry = { hashing: 0, hashingWall: 0, hashedBytes: 0, hook: 0, loading: 0 };
       hook.timings.set(wheel, entry);
     }
     return entry;
@@ -113,27 +123,32 @@
 
   // -- the hash check ----------------------------------------------------------------------
 
-  // One check per wheel, shared by its check step and every load of its modules (another
-  // wheel's module may need one of them before the wheel's own installer gets to it).
-  function verified(wheel) {
-    let promise = hook.verifications.get(wheel);
-    if (promise === undefined) {
-      promise = verifyHashes(wheel, hook.hashes.get(wheel) ?? []);
-      hook.verifications.set(wheel, promise);
+  // One digest at a time, in the order given: the first file needed is ready soonest (a
+  // browser's WebCrypto runs digests on one thread anyway). A mismatch rejects that file's
+  // promise and `all`; the others go on.
+  function startDigests(wheel, entries) {
+    const start = now();
+    const files = new Map();
+    let previous = Promise.resolve();
+    for (const [path, library, sha256] of entries) {
+      const check = previous.then(() => checkHash(wheel, path, library, sha256));
+      files.set(path, check);
+      previous = check.catch(() => {});
     }
-    return promise;
+    const all = Promise.all(files.values());
+    // Awaited later, or never (a load that fails first ends the install): mark them handled.
+    for (const promise of [...files.values(), all]) promise.catch(() => {});
+    Promise.allSettled(files.values()).then(() => {
+      timing(wheel).hashingWall = now() - start;
+    });
+    return { files, all };
   }
 
-  async function verifyHashes(wheel, entries) {
+  async function waitForDigest(wheel, promise) {
+    if (promise === undefined) return;
     const start = now();
-    const queue = [...entries];
-    const worker = async () => {
-      for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
-        await checkHash(wheel, ...entry);
-      }
-    };
     try {
-      await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
+      await promise;
     } finally {
       timing(wheel).hashing += now() - start;
     }
@@ -242,7 +257,7 @@
   async function load(path, flags, plan) {
     await loadPackages(plan);
     await loadProviders(plan);
-    await verified(plan.wheel);
+    await waitForDigest(plan.wheel, hook.digests.get(plan.wheel)?.files.get(path));
     const before = own(plan.wheel, () => prepare(plan));
     const start = now();
     try {
@@ -255,6 +270,7 @@
       timing(plan.wheel).loading += now() - start;
     }
     if (plan.global) own(plan.wheel, () => registerLibrary(path));
+    own(plan.wheel, settleGOT);
   }
 
   async function loadPackages(plan) {
@@ -293,6 +309,31 @@
     alias(path.slice(path.lastIndexOf("/") + 1), path);
     for (const other of hook.plans.values()) {
       for (const [key, target] of other.aliases) if (target === path) alias(key, target);
+    }
+  }
+
+  // -- Emscripten's bookkeeping, kept proportional to what changed --------------------------
+  //
+  // After every load, Emscripten's reportUndefinedSymbols walks the whole GOT (an entry for
+  // every export of every module loaded so far: 170,000 for grill-usd-core) to find the
+  // unresolved ones (value -1). In Node 24 that was 4.2 s of grill-usd-core's 10.7 s stock
+  // install (CPU profile), growing with each module. settleGOT() moves resolved entries to
+  // an object behind GOT (its prototype), which changes no lookup: GOT[name] still finds
+  // them and updates still go to the same WebAssembly.Global, but Object.entries(GOT), the
+  // walk, lists only entries added since. A resolved entry never becomes unresolved again.
+  // Also called after each extension module Python imports (settle(), activation.py).
+  function settleGOT() {
+    const GOT = Module.GOT;
+    if (hook.settledGOT === undefined) {
+      hook.settledGOT = Object.create(Object.getPrototypeOf(GOT));
+      Object.setPrototypeOf(GOT, hook.settledGOT);
+    }
+    for (const name of Object.keys(GOT)) {
+      const entry = GOT[name];
+      if (entry.value != -1) {
+        hook.settledGOT[name] = entry;
+        delete GOT[name];
+      }
     }
   }
 
