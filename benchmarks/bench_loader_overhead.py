@@ -1,6 +1,7 @@
 """The runtime loader's own work against the whole install, on the repaired grill-usd-core.
 
     .venv/bin/python benchmarks/bench_loader_overhead.py [--rounds N] [--runtimes node,chrome]
+        [--loader-rev REV] [--print-only]
 
 Target (issue "Fast installs"): what the loader does itself on the install path (finding
 and parsing the manifest, checking the files, hashing them, planning the loads, the dlopen
@@ -13,8 +14,9 @@ default (lazy) mode and times one `micropip.install` of the wheel; the loader's 
 come from `emwheel_loader.install_timings()`, measured inside the same install. Variants,
 interleaved round by round: hashes checked with WebCrypto (the default), hashes checked
 with hashlib inside Pyodide (the fallback where WebCrypto is missing, and what the loader
-did before), and hashes not checked. The section between the bench_loader_overhead markers
-of docs/benchmarks.md is rewritten.
+did before), and hashes not checked. The loader's sources come from the working tree, or
+from a git revision with --loader-rev (the section says which). The section between the
+bench_loader_overhead markers of docs/benchmarks.md is rewritten (not with --print-only).
 """
 
 from __future__ import annotations
@@ -82,14 +84,35 @@ def repaired_grill(out: Path) -> Path:
     return wheel
 
 
-def loader_files() -> dict[str, str]:
-    return {p.name: p.read_text() for p in sorted(LOADER.iterdir()) if p.suffix in (".py", ".js")}
+def is_loader_source(name: str) -> bool:
+    return name.endswith((".py", ".js"))
 
 
-def round_options(variant: Variant, wheel: str) -> dict[str, Any]:
+def loader_files(rev: str | None) -> dict[str, str]:
+    """emwheel_loader's sources, from the working tree or from git revision ``rev``."""
+    if rev is None:
+        return {p.name: p.read_text() for p in sorted(LOADER.iterdir()) if is_loader_source(p.name)}
+    folder = LOADER.relative_to(REPO).as_posix()
+    git = ["git", "-C", str(REPO)]
+    names = run_or_exit([*git, "ls-tree", "--name-only", rev, f"{folder}/"]).split()
+    return {
+        Path(name).name: run_or_exit([*git, "show", f"{rev}:{name}"])
+        for name in sorted(names)
+        if is_loader_source(name)
+    }
+
+
+def loader_source(rev: str | None) -> str:
+    if rev is None:
+        return "the working tree"
+    commit = run_or_exit(["git", "-C", str(REPO), "rev-parse", "--short", rev]).strip()
+    return f"git revision {commit}"
+
+
+def round_options(variant: Variant, wheel: str, loader: dict[str, str]) -> dict[str, Any]:
     return {
         "wheel": wheel,
-        "loaderFiles": loader_files(),
+        "loaderFiles": loader,
         "verifyHashes": variant.verify_hashes,
         "lazy": True,
         "hideWebCrypto": variant.hide_webcrypto,
@@ -103,12 +126,12 @@ def node_folder() -> Path:
     return Path(run_or_exit([str(REPO / "tools" / "node24")]).strip())
 
 
-def node_round(dist: Path, wheel: Path, work: Path) -> Round:
+def node_round(dist: Path, wheel: Path, work: Path, loader: dict[str, str]) -> Round:
     node = str(node_folder() / "node")
 
     def run(variant: Variant) -> dict[str, Any]:
         options = work / "options.json"
-        options.write_text(json.dumps(round_options(variant, str(wheel))))
+        options.write_text(json.dumps(round_options(variant, str(wheel), loader)))
         output = run_or_exit([node, str(NODE_DRIVER), str(dist), str(options)])
         result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
         return result
@@ -172,9 +195,9 @@ def chrome_driver() -> Any:
     return driver
 
 
-def chrome_round(base: str, folder: str, wheel: Path) -> Round:
+def chrome_round(base: str, folder: str, wheel: Path, loader: dict[str, str]) -> Round:
     def run(variant: Variant) -> dict[str, Any]:
-        options = round_options(variant, f"{base}/{folder}/{wheel.name}")
+        options = round_options(variant, f"{base}/{folder}/{wheel.name}", loader)
         script = CHROME_ROUND % {
             "base": json.dumps(base),
             "folder": json.dumps(folder),
@@ -194,7 +217,7 @@ def chrome_round(base: str, folder: str, wheel: Path) -> Round:
 
 
 @contextmanager
-def chrome_setup(dist: Path, wheel: Path) -> Iterator[tuple[Round, str]]:
+def chrome_setup(dist: Path, wheel: Path, loader: dict[str, str]) -> Iterator[tuple[Round, str]]:
     """Serve the distribution, with the wheel and the round module in a folder of it (removed
     afterwards); the round function and the browser's version."""
     folder = dist / ".emwheel-bench"
@@ -207,7 +230,7 @@ def chrome_setup(dist: Path, wheel: Path) -> Iterator[tuple[Round, str]]:
             driver = chrome_driver()
             version = str(driver.capabilities.get("browserVersion", "unknown"))
             driver.quit()
-            yield chrome_round(base, folder.name, wheel), f"Chromium {version} (headless)"
+            yield chrome_round(base, folder.name, wheel, loader), f"Chromium {version} (headless)"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -268,6 +291,7 @@ def render(
     versions: list[str],
     wheel: Path,
     rounds: int,
+    source: str,
 ) -> str:
     first = next(iter(next(iter(measured.values())).values()))[0]
     lines = [
@@ -278,7 +302,8 @@ def render(
         f"- command: `{invocation('benchmarks/bench_loader_overhead.py')}` ({rounds} rounds per "
         "runtime and variant, interleaved; a fresh Pyodide each round)",
         machine_line(),
-        f"- runtimes: {', '.join(versions)}; Pyodide {PYODIDE}; loader in its default (lazy) mode",
+        f"- runtimes: {', '.join(versions)}; Pyodide {PYODIDE}; loader from {source}, in its "
+        "default (lazy) mode",
         f"- wheel: `{wheel.name}` as the runtime tests make it (`{LIBRARY}` taken out of the "
         f"PyPI wheel, brought back by `emwheel repair`): {wheel.stat().st_size / 1e6:.1f} MB, "
         f"{first['modules']} WebAssembly files ({first['hashed_bytes'] / 1e6:.1f} MB), "
@@ -313,6 +338,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="installs per runtime and variant")
     parser.add_argument("--runtimes", default="node,chrome", help="node, chrome or both")
+    parser.add_argument("--loader-rev", help="take the loader from this git revision")
     parser.add_argument("--print-only", action="store_true", help="do not write the doc")
     args = parser.parse_args()
     runtimes = args.runtimes.split(",")
@@ -326,15 +352,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-loader-") as tmp:
         work = Path(tmp)
         wheel = repaired_grill(work / "wheelhouse")
+        loader = loader_files(args.loader_rev)
         if "node" in runtimes:
             node = node_folder() / "node"
             versions.append(f"Node {run_or_exit([str(node), '--version']).strip()}")
-            measured["Node"] = measure(node_round(dist, wheel, work), args.rounds, "Node")
+            measured["Node"] = measure(node_round(dist, wheel, work, loader), args.rounds, "Node")
         if "chrome" in runtimes:
-            with chrome_setup(dist, wheel) as (run, version):
+            with chrome_setup(dist, wheel, loader) as (run, version):
                 versions.append(version)
                 measured["Chromium"] = measure(run, args.rounds, "Chromium")
-        section = render(measured, versions, wheel, args.rounds)
+        section = render(measured, versions, wheel, args.rounds, loader_source(args.loader_rev))
     print(section)
     if not args.print_only:
         write_section(section, START, END)
