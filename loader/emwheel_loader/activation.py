@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LoadError
+from .import_watch import ImportWatch
 from .load_plan import ModuleLoad, WheelLoadPlan, check_files, check_hashes, plan_loads
 from .manifest import MANIFEST_FILENAME, Manifest
 from .pyodide_internals import PyodideInternals, require_internals
@@ -54,14 +55,17 @@ class _Loader:
         self.original_unpack = internals.package_loader.unpack_buffer
         self.plans: dict[str, WheelLoadPlan] = {}
         self.timings: dict[str, InstallTimings] = {}  # by wheel, in install order
+        self.import_watch = ImportWatch(self.hook.beginImport, self.hook.endImport)
 
     def install(self) -> None:
         self.internals.package_loader.unpack_buffer = self.unpack_buffer
         self.internals.module._emscripten_dlopen_promise = self.hook.dlopen
+        self.import_watch.install()
 
     def uninstall(self) -> None:
         self.internals.package_loader.unpack_buffer = self.original_unpack
         self.internals.module._emscripten_dlopen_promise = self.hook.original
+        self.import_watch.uninstall()
 
     def unpack_buffer(self, *args: Any, **kwargs: Any) -> Any:
         result = self.original_unpack(*args, **kwargs)

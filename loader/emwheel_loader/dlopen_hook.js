@@ -38,6 +38,8 @@
     checks: new Map(), // the path of a wheel's check step -> wheel
     digests: new Map(), // wheel -> {files: absolute path -> Promise, all: Promise}
     timings: new Map(), // wheel -> milliseconds of own work, see timing()
+    importDepth: 0, // extension module imports under way (one may import another)
+    hidden: new Map(), // global library -> its exports, while an import is under way
     providerGraceMs: 1000,
     // Whether this hook can check hashes (crypto.subtle exists in secure contexts only:
     // https, localhost, Node); if not, the Python side checks them with hashlib.
@@ -71,9 +73,15 @@
       hook.timings.delete(wheel);
     },
 
-    // Called by activation.py after Python imports an extension module (a load this hook
-    // does not see): see settleGOT().
-    settle() {
+    // Around Python's import of an extension module (import_watch.py), a synchronous load
+    // this hook does not see: see hideGlobalExports() and settleGOT().
+    beginImport() {
+      if (hook.importDepth++ === 0) hideGlobalExports();
+    },
+
+    endImport() {
+      if (--hook.importDepth > 0) return;
+      showGlobalExports();
       settleGOT();
     },
 
@@ -321,7 +329,48 @@
   // an object behind GOT (its prototype), which changes no lookup: GOT[name] still finds
   // them and updates still go to the same WebAssembly.Global, but Object.entries(GOT), the
   // walk, lists only entries added since. A resolved entry never becomes unresolved again.
-  // Also called after each extension module Python imports (settle(), activation.py).
+  // Also called after each extension module Python imports (endImport).
+  // A module loaded locally gets in its local scope a copy of the exports of each library
+  // it NEEDs (Object.assign in Emscripten's loadDynamicLibrary), also of a global library,
+  // whose symbols are found in the global scope before the local one is ever consulted:
+  // 2.8 s of grill-usd-core's stock install in Node 24, 45,000 exports copied for each of
+  // its 29 extension modules. While Python imports an extension module, which is
+  // synchronous (nothing else runs meanwhile, except the module's own initialisation), each
+  // global library shows its exports through a view without keys, so that Object.assign
+  // copies nothing; lookups through the view find the same symbols. The one thing that
+  // sees the difference is a dlsym on such a library from the module's initialisation
+  // (Emscripten's dlsym lists the keys), which would then fail.
+  function hideGlobalExports() {
+    for (const [name, dso] of Object.entries(Module.LDSO.loadedLibsByName)) {
+      const exports = dso.exports;
+      if (!dso.global || name === "__main__" || typeof exports !== "object" || exports === null) {
+        continue;
+      }
+      if (hook.hidden.has(dso)) {
+        continue;
+      }
+      hook.hidden.set(dso, exports);
+      dso.exports = new Proxy(
+        {},
+        {
+          get: (_, key) => exports[key],
+          has: (_, key) => key in exports,
+          set: (_, key, value) => Reflect.set(exports, key, value),
+          ownKeys: () => [],
+          getOwnPropertyDescriptor: (_, key) => {
+            const own = Object.getOwnPropertyDescriptor(exports, key);
+            return own === undefined ? undefined : { ...own, configurable: true };
+          },
+        },
+      );
+    }
+  }
+
+  function showGlobalExports() {
+    for (const [dso, exports] of hook.hidden) dso.exports = exports;
+    hook.hidden.clear();
+  }
+
   function settleGOT() {
     const GOT = Module.GOT;
     if (hook.settledGOT === undefined) {
