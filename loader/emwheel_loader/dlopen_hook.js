@@ -324,12 +324,23 @@
   //
   // After every load, Emscripten's reportUndefinedSymbols walks the whole GOT (an entry for
   // every export of every module loaded so far: 170,000 for grill-usd-core) to find the
-  // unresolved ones (value -1). In Node 24 that was 4.2 s of grill-usd-core's 10.7 s stock
-  // install (CPU profile), growing with each module. settleGOT() moves resolved entries to
-  // an object behind GOT (its prototype), which changes no lookup: GOT[name] still finds
-  // them and updates still go to the same WebAssembly.Global, but Object.entries(GOT), the
-  // walk, lists only entries added since. A resolved entry never becomes unresolved again.
-  // Also called after each extension module Python imports (endImport).
+  // unresolved ones. In Node 24 that was 4.2 s of grill-usd-core's 10.7 s stock install
+  // (CPU profile), growing with each module. settleGOT() moves resolved entries to an
+  // object behind GOT (its prototype), which changes no lookup: GOT[name] still finds them
+  // and updates still go to the same WebAssembly.Global, but Object.entries(GOT), the walk,
+  // lists only the entries added since. A resolved entry never becomes unresolved again.
+  // Called after each load of the hook's, and after each extension module Python imports
+  // (endImport).
+  // What the GOT holds for a symbol not resolved yet: -1 in Pyodide 314 (Emscripten 5), 0 in
+  // 0.29 (Emscripten 4.0.9). Read from a probe entry, made as Emscripten makes them (as a
+  // weak import, so that it is not marked required), then removed.
+  function unresolvedGOTValue() {
+    const probe = "__emwheel_got_probe__";
+    const value = Module.GOTHandler.get(new Set([probe]), probe).value;
+    delete Module.GOT[probe];
+    return value;
+  }
+
   // A module loaded locally gets in its local scope a copy of the exports of each library
   // it NEEDs (Object.assign in Emscripten's loadDynamicLibrary), also of a global library,
   // whose symbols are found in the global scope before the local one is ever consulted:
@@ -374,12 +385,13 @@
   function settleGOT() {
     const GOT = Module.GOT;
     if (hook.settledGOT === undefined) {
+      hook.unresolved = unresolvedGOTValue();
       hook.settledGOT = Object.create(Object.getPrototypeOf(GOT));
       Object.setPrototypeOf(GOT, hook.settledGOT);
     }
     for (const name of Object.keys(GOT)) {
       const entry = GOT[name];
-      if (entry.value != -1) {
+      if (entry.value != hook.unresolved) {
         hook.settledGOT[name] = entry;
         delete GOT[name];
       }

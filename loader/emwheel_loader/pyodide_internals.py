@@ -26,6 +26,8 @@ _MODULE_MEMBERS = (
     "UTF8ToString",
     "LDSO",
     "PATH",
+    "GOT",
+    "GOTHandler",
 )
 
 
