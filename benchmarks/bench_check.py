@@ -11,6 +11,7 @@ the result goes between the bench_check markers of docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -77,6 +78,15 @@ def main() -> None:
         "after one untimed run; both in one process)",
         machine_line(),
         f"- emwheel {__version__}, target Pyodide {TARGET} (shipped ABI data)",
+        "",
+        "Decompress: `zipfile` reads every module of the wheel, in this process. Check:"
+        " `check_wheel(wheel, abi)`, everything `emwheel check` does: every module"
+        " decompressed, hashed, its code scanned for features and its imports and exports"
+        " read (by one worker process per core when the wheel holds more than 16 MiB of"
+        " wasm), every other file hashed against RECORD and the manifest, every import"
+        " resolved. The machine has 2 cores; the other processes on it at the time are not"
+        " controlled (load average at the end: "
+        f"{os.getloadavg()[0]:.2f}).",
         "",
         "| wheel | wasm (uncompressed) | decompress median | spread | check median | spread "
         "| check / decompress | verdict |",
