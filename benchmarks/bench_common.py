@@ -7,14 +7,18 @@ sys.path and they import this module as `bench_common`.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import importlib
 import os
 import platform
 import re
 import subprocess
 import sys
+import threading
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -208,3 +212,34 @@ def write_section(section: str, start: str, end: str) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + section
     DOC.write_text(text)
+
+
+# --- a local web server, for the runtime benchmarks -----------------------------------------
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    # HTTP/1.1 keeps connections open: Node's fetch (undici) fails an assertion when an
+    # HTTP/1.0 server closes the connection under a large body.
+    protocol_version = "HTTP/1.1"
+    extensions_map = {  # noqa: RUF012 (the base class's own attribute)
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".mjs": "text/javascript",  # Chromium imports modules only with a JavaScript type
+        ".wasm": "application/wasm",  # for WebAssembly.instantiateStreaming
+    }
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def http_server(root: Path) -> Iterator[str]:
+    """Serve ``root`` on a free local port while the block runs; yields its base URL."""
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -22,20 +22,17 @@ bench_loader_overhead markers of docs/benchmarks.md is rewritten (not with --pri
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import json
 import shutil
 import statistics
 import sys
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from bench_common import (
     REPO,
@@ -43,6 +40,7 @@ from bench_common import (
     emwheel_executable,
     fetch_real_wheel,
     fmt_ms,
+    http_server,
     invocation,
     machine_line,
     run_or_exit,
@@ -142,30 +140,6 @@ def node_round(dist: Path, wheel: Path, work: Path, loader: dict[str, str]) -> R
 # --- Chromium -------------------------------------------------------------------------------
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    # Browsers load modules only with a JavaScript type, and .mjs is not in every mime table.
-    extensions_map: ClassVar[dict[str, str]] = {
-        **http.server.SimpleHTTPRequestHandler.extensions_map,
-        ".mjs": "text/javascript",
-        ".wasm": "application/wasm",
-    }
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def web_server(folder: Path) -> Iterator[str]:
-    handler = functools.partial(_Handler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-
-
 CHROME_ROUND = """
 const done = arguments[arguments.length - 1];
 (async () => {
@@ -226,7 +200,7 @@ def chrome_setup(dist: Path, wheel: Path, loader: dict[str, str]) -> Iterator[tu
         shutil.copy(wheel, folder / wheel.name)
         shutil.copy(ROUND_MODULE, folder / ROUND_MODULE.name)
         (folder / "blank.html").write_text("<!doctype html><title>bench</title>\n")
-        with web_server(dist) as base:
+        with http_server(dist) as base:
             driver = chrome_driver()
             version = str(driver.capabilities.get("browserVersion", "unknown"))
             driver.quit()

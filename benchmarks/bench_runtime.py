@@ -27,8 +27,6 @@ The results replace the section between `<!-- bench_runtime:start -->` and
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import json
 import os
 import shutil
@@ -36,15 +34,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from bench_common import DOC, REPO, invocation, machine_line, write_section
+from bench_common import DOC, REPO, http_server, invocation, machine_line, write_section
 from runtime_cases import CASES, RuntimeCase, loader_wheel
 
 START, END = "<!-- bench_runtime:start -->", "<!-- bench_runtime:end -->"
@@ -90,34 +86,6 @@ class Runtime(Protocol):
 
 
 # --- serving the distribution and the wheels --------------------------------------------
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    # HTTP/1.1 keeps connections open: Node's fetch (undici) fails an assertion when an
-    # HTTP/1.0 server closes the connection under a large body.
-    protocol_version = "HTTP/1.1"
-    extensions_map = {  # noqa: RUF012 (the base class's own attribute)
-        **http.server.SimpleHTTPRequestHandler.extensions_map,
-        ".mjs": "text/javascript",  # Chromium imports modules only with a JavaScript type
-        ".wasm": "application/wasm",  # for WebAssembly.instantiateStreaming
-    }
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def http_server(root: Path) -> Iterator[str]:
-    """Serve ``root`` on a free local port while the block runs; yields its base URL."""
-    handler = functools.partial(QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass(frozen=True)
