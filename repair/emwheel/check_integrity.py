@@ -26,14 +26,13 @@ __all__ = ["IntegrityCheck", "check_integrity", "hash_algorithms"]
 
 class IntegrityCheck:
     """Started on an open source: what needs no content is read at once (show's module
-    reports, RECORD's algorithms); ``findings`` takes the hashes of every file, which
-    `check` gathers while reading the modules."""
+    reports); ``findings`` takes the hashes of every file, which `check` gathers while
+    reading the modules."""
 
     def __init__(self, source: PackageSource, loader: bool = False) -> None:
         self.source = source
         self.severity = "error" if loader else "warning"
         self.modules = module_reports(source)
-        self.algorithms = hash_algorithms(source)
 
     def findings(self, hashes: Mapping[str, FileHashes]) -> list[Finding]:
         source = self.source
@@ -52,7 +51,7 @@ def check_integrity(path: Path, loader: bool = False) -> list[Finding]:
     """Integrity findings for a wheel (or folder): reads and hashes every file once."""
     with open_source(path) as source:
         check = IntegrityCheck(source, loader)
-        return check.findings(hash_files(source, check.algorithms))
+        return check.findings(hash_files(source, hash_algorithms(source)))
 
 
 def _manifest_content_findings(
