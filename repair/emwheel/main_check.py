@@ -12,7 +12,7 @@ from typing import Any
 from .archive_limits import add_limit_arguments, limits_from_arguments, limits_in_force
 
 HELP = "check offline whether wheels will load in a given Pyodide release"
-DESCRIPTION = """\\
+DESCRIPTION = """\
 Check wheels against the ABI of a Pyodide release, offline: the wheel's tags against the
 release's ABI and Python; every NEEDED library; every import of every module against what
 Pyodide's main module, the wheel's other modules and the Pyodide library packages it needs
