@@ -22,10 +22,10 @@ from typing import Any
 from emwheel_loader.dylink import LEGACY_DYLINK_SECTION_NAME
 
 from .archive_limits import ArchiveLimits, active_limits, limits_in_force
-from .content_hashes import FileHashes, hash_content
-from .errors import InvalidInput, WasmFormatError
+from .content_hashes import FileHashes, read_content
+from .errors import WasmFormatError
 from .file_formats import PREFIX_SIZE, detect_format
-from .package_source import READ_ERRORS, PackageFile, PackageSource, open_source
+from .package_source import PackageFile, PackageSource, open_source
 from .show import extension_init_names
 from .symbol_tables import export_names, read_imports
 from .wasm_features import detect_features
@@ -174,13 +174,9 @@ def _read_in_worker(file: PackageFile, algorithm: str | None) -> ModuleSymbols:
 
 
 def _read_module(source: PackageSource, file: PackageFile, algorithm: str | None) -> ModuleSymbols:
+    data, hashes = read_content(source, file, algorithm)  # one copy of the module at the peak
     try:
-        with source.open(file) as stream:
-            data = stream.read()
-    except READ_ERRORS as e:
-        raise InvalidInput(f"{source.describe(file)}: cannot read entry ({e})") from None
-    try:
-        return _summarize(file, data, hash_content((data,), algorithm))
+        return _summarize(file, data, hashes)
     except WasmFormatError as e:
         raise WasmFormatError(f"{source.describe(file)}: {e}") from None
 

@@ -3,19 +3,25 @@
 What RECORD and the manifest say about a file is checked against these. For a wheel, each
 entry is inflated by zip_reader (never past its declared size, CRC checked), so a damaged or
 hostile entry is an error here rather than a wrong hash.
+
+`read_content` also returns a file's whole content (what `check` parses), with a single
+copy of it in memory at the peak: ``ZipExtFile.read()`` grows its result chunk by chunk,
+so reading a 152 MB module that way briefly holds it twice.
 """
 
 from __future__ import annotations
 
 import hashlib
+import zipfile
+import zlib
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from .errors import InvalidInput
 from .package_source import READ_ERRORS, PackageFile, PackageSource, WheelSource
-from .zip_reader import CHUNK, iter_inflated_entry
+from .zip_reader import CHUNK, BoundedInflater, data_offset, iter_inflated_entry
 
-__all__ = ["FileHashes", "hash_content", "hash_files"]
+__all__ = ["FileHashes", "hash_content", "hash_files", "read_content"]
 
 
 @dataclass(frozen=True)
@@ -67,3 +73,42 @@ def _contents(source: PackageSource, file: PackageFile) -> Iterable[bytes]:
                 yield chunk
     except READ_ERRORS as e:
         raise InvalidInput(f"{source.describe(file)}: cannot read ({e})") from None
+
+
+def read_content(
+    source: PackageSource, file: PackageFile, algorithm: str | None = None
+) -> tuple[bytes, FileHashes]:
+    """A file's whole content and its hashes (sha256, and ``algorithm``'s as hash_files).
+
+    For a wheel entry, its compressed bytes are read at once and inflated twice: first in
+    bounded pieces (never past the declared size, CRC checked) to hash them, then whole, by
+    zlib into a buffer of exactly the declared size, which zlib hands back without a copy.
+    The first pass proves that these very bytes inflate to that size, so the second cannot
+    run over. At the peak: the compressed entry and one copy of the content.
+    """
+    if not isinstance(source, WheelSource):
+        try:
+            with source.open(file) as stream:
+                data = stream.read()
+        except READ_ERRORS as e:
+            raise InvalidInput(f"{source.describe(file)}: cannot read entry ({e})") from None
+        return data, hash_content((data,), algorithm)
+    archive = source.zip.fp  # read directly, as read_prefix does: no entry is open
+    assert archive is not None
+    info = source.zip.getinfo(file.archive_path)
+    inflater = BoundedInflater(info, source.label)  # refuses unknown compression methods
+    if info.flag_bits & 0x1:
+        raise InvalidInput(f"{source.describe(file)}: encrypted entries are not supported")
+    try:
+        archive.seek(data_offset(archive, info, source.label))
+        raw = archive.read(info.compress_size)
+    except OSError as e:
+        raise InvalidInput(f"{source.describe(file)}: cannot read entry ({e})") from None
+    if len(raw) != info.compress_size:
+        raise InvalidInput(f"{source.describe(file)}: entry data is cut short")
+    pieces = (raw[at : at + CHUNK] for at in range(0, len(raw), CHUNK))
+    hashes = hash_content((data for piece in pieces for data in inflater.feed(piece)), algorithm)
+    inflater.finish()
+    if info.compress_type == zipfile.ZIP_STORED:
+        return raw, hashes
+    return zlib.decompress(raw, -15, max(info.file_size, 1)), hashes
