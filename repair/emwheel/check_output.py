@@ -11,6 +11,7 @@ from . import __version__
 from .check import CheckReport, ModuleCheck
 from .runtime_support import RUNTIME_SUPPORT
 from .show_output import finding_json
+from .terminal import BOLD, GREEN, RED, YELLOW, paint
 
 __all__ = ["CHECK_SCHEMA_VERSION", "render_check_json", "render_check_text"]
 
@@ -75,14 +76,13 @@ def _module_json(module: ModuleCheck) -> dict[str, Any]:
     }
 
 
-def render_check_text(report: CheckReport, color: bool = False) -> str:
-    def paint(text: str, code: str) -> str:
-        return f"{code}{text}\033[0m" if color else text
-
+def render_check_text(report: CheckReport, color: bool = False, verbose: bool = False) -> str:
+    """The report as aligned columns; ``color``: ANSI colours (for a terminal); ``verbose``:
+    also what resolved each module's imports."""
     target = report.target
-    verdict = paint("loads", "\033[32m") if report.loads else paint("WILL NOT LOAD", "\033[1;31m")
+    verdict = paint("loads", GREEN, color) if report.loads else paint("WILL NOT LOAD", RED, color)
     lines = [
-        f"{report.source}",
+        paint(report.source, BOLD, color),
         f"  verdict: {verdict} in Pyodide {target.pyodide_version} "
         f"(Python {target.python}, ABI {target.abi}, Emscripten {target.emscripten})",
     ]
@@ -95,15 +95,21 @@ def render_check_text(report: CheckReport, color: bool = False) -> str:
         )
     width = max((len(m.path) for m in report.modules), default=4)
     lines.append("")
-    lines.append(f"  {'MODULE'.ljust(width)}  {'IMPORTS':>7}  UNRESOLVED  FEATURES")
+    header = f"  {'MODULE'.ljust(width)}  {'IMPORTS':>7}  UNRESOLVED  FEATURES"
+    lines.append(paint(header, BOLD, color))
     for m in report.modules:
         unresolved = str(len(m.unresolved)) if m.unresolved else "-"
+        if m.unresolved:
+            unresolved = paint(f"{unresolved:>10}", RED, color)
         features = ", ".join(m.features) or "-"
         lines.append(f"  {m.path.ljust(width)}  {m.imports:>7}  {unresolved:>10}  {features}")
+        if verbose and m.resolved_by:
+            by = ", ".join(f"{where} {count}" for where, count in sorted(m.resolved_by.items()))
+            lines.append(f"  {''.ljust(width)}  resolved by: {by}")
     if report.findings:
         lines.append("")
         for f in report.findings:
             where = f"{f.path}: " if f.path else ""
-            label = paint(f.severity.upper(), "\033[1;31m" if f.severity == "error" else "\033[33m")
+            label = paint(f.severity.upper(), RED if f.severity == "error" else YELLOW, color)
             lines.append(f"  {label}: {where}{f.message}")
     return "\n".join(lines)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from .archive_limits import add_limit_arguments, limits_from_arguments, limits_in_force
+from .terminal import add_verbosity_arguments
 
 HELP = "check offline whether wheels will load in a given Pyodide release"
 DESCRIPTION = """\
@@ -19,8 +19,11 @@ Pyodide's main module, the wheel's other modules and the Pyodide library package
 provide (weak imports excepted); and the WebAssembly features each module uses, with the
 oldest Chrome and Node that run them. Also every file's hash against RECORD and the emwheel
 manifest. Findings and fixes: docs/check.md; limits and what is trusted: docs/security.md.
+On a terminal the report is coloured (NO_COLOR, FORCE_COLOR and TERM=dumb are respected);
+through a pipe it is plain text.
 
-Exit codes: 0 the wheels load, 1 a wheel will not load, 2 bad input."""
+Exit codes: 0 every wheel loads, 1 a wheel will not load, 2 bad input (unreadable wheel,
+unknown --pyodide version)."""
 
 
 def configure_parser(subparsers: Any) -> None:
@@ -57,6 +60,12 @@ def configure_parser(subparsers: Any) -> None:
         "--json", action="store_true",
         help="print JSON (schema: docs/schemas/check.schema.json); nothing if an input fails",
     )  # fmt: skip
+    add_verbosity_arguments(
+        parser,
+        quiet="print nothing but errors: the exit code gives the verdict",
+        verbose="also show, for each module, what resolves its imports (Pyodide, the wheel, "
+        "a Pyodide package)",
+    )
     add_limit_arguments(parser)
     parser.set_defaults(execute=execute)
 
@@ -75,6 +84,7 @@ def execute(args: argparse.Namespace) -> int:
     from .check import CheckReport, check_wheel
     from .check_output import render_check_json, render_check_text
     from .errors import EmwheelError
+    from .terminal import color_wanted
 
     target = load_target(args.pyodide, args.pyodide_dist)
     reports: list[CheckReport] = []
@@ -86,13 +96,13 @@ def execute(args: argparse.Namespace) -> int:
             except EmwheelError as e:
                 print(f"emwheel: error: {e}", file=sys.stderr)
                 failed = True
-    if failed:
-        if not args.json:
-            print("\n\n".join(render_check_text(r) for r in reports))
-        return 2
     if args.json:
-        sys.stdout.write(json.dumps(render_check_json(reports), indent=2) + "\n")
-    else:
-        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        print("\n\n".join(render_check_text(r, color) for r in reports))
+        if not failed:  # JSON is for programs: all of it or none of it
+            sys.stdout.write(json.dumps(render_check_json(reports), indent=2) + "\n")
+    elif args.verbosity >= 0 and reports:
+        color = color_wanted(sys.stdout)
+        verbose = args.verbosity > 0
+        print("\n\n".join(render_check_text(r, color, verbose) for r in reports))
+    if failed:
+        return 2
     return 0 if all(r.loads for r in reports) else 1

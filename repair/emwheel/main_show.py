@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,11 @@ Show every WebAssembly module of a wheel (found by content, not by name), whethe
 extension module or a shared library, and where each library it NEEDs comes from once
 installed in Pyodide: the wheel (through RUNTIME_PATH or site-packages), a Pyodide library
 package, or nowhere. Reads only the first sections of each module, straight from the zip.
-Exit codes: 0 read, 2 bad input. Output fields: docs/show.md; limits: docs/security.md."""
+Output fields: docs/show.md; limits: docs/security.md. On a terminal the table is coloured
+(NO_COLOR, FORCE_COLOR and TERM=dumb are respected); through a pipe it is plain text.
+
+Exit codes: 0 every input read, 2 bad input (the others are still shown; with --json,
+nothing is printed)."""
 
 
 def configure_parser(subparsers: Any) -> None:
@@ -43,6 +46,7 @@ def execute(args: argparse.Namespace) -> int:
     from .errors import EmwheelError
     from .show import SourceReport, show
     from .show_output import render_json, render_text
+    from .terminal import color_wanted
 
     reports: list[SourceReport] = []
     failed = False
@@ -58,6 +62,6 @@ def execute(args: argparse.Namespace) -> int:
             return 2
         sys.stdout.write(json.dumps(render_json(reports), indent=2) + "\n")
     else:
-        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        color = color_wanted(sys.stdout)
         print("\n\n".join(render_text(report, color) for report in reports))
     return 2 if failed else 0

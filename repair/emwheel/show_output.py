@@ -10,6 +10,7 @@ from typing import Any
 from . import __version__
 from .library_resolution import NeededLibrary, Resolution
 from .show_report import Finding, ManifestReport, ModuleReport, SourceReport
+from .terminal import BOLD, RED, YELLOW, paint
 
 __all__ = ["SHOW_SCHEMA_VERSION", "finding_json", "render_json", "render_text"]
 
@@ -116,10 +117,6 @@ def _needed_json(lib: NeededLibrary) -> dict[str, Any]:
 
 # -- text -----------------------------------------------------------------------------------
 
-_RED = "\033[1;31m"
-_YELLOW = "\033[33m"
-_RESET = "\033[0m"
-
 
 def _format_size(size: int) -> str:
     value = float(size)
@@ -148,10 +145,8 @@ def _describe_needed(lib: NeededLibrary) -> tuple[str, bool]:
 
 
 def render_text(report: SourceReport, color: bool = False) -> str:
-    def paint(text: str, code: str) -> str:
-        return f"{code}{text}{_RESET}" if color else text
-
-    lines = [report.source]
+    """The report as aligned columns; ``color``: ANSI colours (for a terminal)."""
+    lines = [paint(report.source, BOLD, color)]
     if report.wheel is not None:
         tags = ", ".join(str(t) for t in report.wheel.tags)
         lines.append(f"  tags:    {tags}")
@@ -187,8 +182,9 @@ def render_text(report: SourceReport, color: bool = False) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for number, row in enumerate(rows):
         text = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3]))
-        needed = paint(row[3], _RED) if number in flagged_rows else row[3]
-        lines.append(f"  {text}  {needed}".rstrip())
+        needed = paint(row[3], RED, color) if number in flagged_rows else row[3]
+        line = f"  {text}  {needed}".rstrip()
+        lines.append(paint(line, BOLD, color) if number == 0 else line)
     for m in report.manifests:
         state = "agrees with the wheel" if not m.problems else "DISAGREES with the wheel"
         if m.manifest is None:
@@ -198,6 +194,6 @@ def render_text(report: SourceReport, color: bool = False) -> str:
         lines.append("")
         for f in report.findings:
             where = f"{f.path}: " if f.path else ""
-            label = paint(f.severity.upper(), _RED if f.severity == "error" else _YELLOW)
+            label = paint(f.severity.upper(), RED if f.severity == "error" else YELLOW, color)
             lines.append(f"  {label}: {where}{f.message}")
     return "\n".join(lines)
