@@ -1,7 +1,9 @@
 """The `emwheel` command line: one module per command (``main_<command>.py``).
 
 Every error emwheel raises on purpose becomes one line on stderr and an exit code;
-tracebacks are for bugs only.
+tracebacks are for bugs only. Exit codes, for every command: 0 success, 1 the command's
+own "no" (a wheel could not be repaired, a wheel will not load), 2 bad input or usage,
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ EXIT_BAD_INPUT = 2
 _COMMANDS = (main_show, main_repair, main_check)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "emwheel") -> argparse.ArgumentParser:
+    """The whole command line; ``prog``: the name usage lines give (``pyodide emwheel`` when
+    run as a pyodide-cli plugin)."""
     parser = argparse.ArgumentParser(
-        prog="emwheel",
+        prog=prog,
         description="Inspect, repair and check Emscripten (Pyodide) wheels.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -33,8 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, prog: str = "emwheel") -> int:
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     try:
         result: int = args.execute(args)
