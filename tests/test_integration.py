@@ -45,8 +45,9 @@ cli(prog_name="pyodide")
 
 def pyodide_command() -> list[str]:
     """`pyodide`: the real pyodide-cli where it is installed, else its loop reproduced."""
-    if importlib.util.find_spec("pyodide_cli") is not None:
-        return [sys.executable, "-m", "pyodide_cli"]
+    script = Path(sys.executable).parent / "pyodide"
+    if importlib.util.find_spec("pyodide_cli") is not None and script.exists():
+        return [str(script)]
     return [sys.executable, "-c", PLUGIN_LOOP]
 
 
