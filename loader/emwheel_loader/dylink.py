@@ -90,6 +90,9 @@ class DylinkSubsection:
     raw: bytes
     payload_offset: int
     problem: str | None = None  # why it could not be decoded; None when well-formed
+    # Its size runs past the section's end: ``raw`` is the rest of the section, so anything
+    # written after it would be read as part of it.
+    truncated: bool = False
 
     @property
     def payload(self) -> bytes:
@@ -237,7 +240,7 @@ def _split_subsections(body: bytes) -> list[DylinkSubsection]:
         except WasmFormatError as e:
             # The framing itself is broken: keep the rest of the section as one raw piece.
             rest = body[start:]
-            result.append(DylinkSubsection(sub_type, rest, len(rest), f"truncated: {e}"))
+            result.append(DylinkSubsection(sub_type, rest, len(rest), f"truncated: {e}", True))
             break
         result.append(DylinkSubsection(sub_type, body[start : reader.pos], payload_offset))
     return result
@@ -344,7 +347,8 @@ def _replace_string_list(
     """Replace every subsection of ``sub_type`` by one holding ``items`` (none if empty).
 
     The new subsection takes the place of the first old one; if there was none, it goes
-    before the first subsection of a higher known type, keeping the conventional order.
+    before the first subsection of a higher known type, keeping the conventional order,
+    and always before a truncated subsection, which would otherwise swallow it.
     """
     new = [_encode_subsection(sub_type, _encode_string_list(items))] if items else []
     result: list[DylinkSubsection] = []
@@ -355,7 +359,7 @@ def _replace_string_list(
                 result.extend(new)
                 placed = True
             continue
-        if not placed and sub.type in _DECODERS and sub.type > sub_type:
+        if not placed and (sub.truncated or (sub.type in _DECODERS and sub.type > sub_type)):
             result.extend(new)
             placed = True
         result.append(sub)

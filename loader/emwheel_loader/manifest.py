@@ -104,6 +104,8 @@ class Manifest:
             data = json.loads(text)
         except (ValueError, UnicodeDecodeError) as e:
             raise ManifestError(f"{source}: not valid JSON ({e})") from None
+        except RecursionError:  # the decoder recurses once per level of [ or {
+            raise ManifestError(f"{source}: not valid JSON (nested too deeply)") from None
         try:
             manifest = _manifest_from_dict(data)
         except (KeyError, TypeError, ValueError) as e:

@@ -36,7 +36,15 @@ __all__ = [
 
 
 # What reading a damaged zip entry can raise (bad CRC, cut-short or corrupt deflate data).
-READ_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile, NotImplementedError)
+# zipfile decodes a name flagged UTF-8 as UTF-8: bytes that are not raise UnicodeDecodeError.
+READ_ERRORS = (
+    OSError,
+    EOFError,
+    zlib.error,
+    zipfile.BadZipFile,
+    NotImplementedError,
+    UnicodeDecodeError,
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,8 @@ def install_path_of(archive_path: str) -> str:
 def _path_problem(name: str) -> str | None:
     """What makes a path one an installer could write outside its target folder: absolute
     (also in Windows forms: ``\\x``, ``C:x``), or a ``..`` part (also between backslashes)."""
+    if not name:
+        return "has an empty name"
     if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
         return "has an absolute path"
     if ".." in name.replace("\\", "/").split("/"):
@@ -157,9 +167,10 @@ class WheelSource(PackageSource):
         self.wheel_name = parse_wheel_name(path)
         try:
             self.zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError, EOFError) as e:
+        except READ_ERRORS as e:
             raise InvalidInput(f"{path}: not a readable zip archive ({e})") from None
-        infos = [info for info in self.zip.infolist() if not info.is_dir()]
+        # Not ZipInfo.is_dir: it fails on an empty name, which _check_entries refuses.
+        infos = [info for info in self.zip.infolist() if not info.filename.endswith("/")]
         try:
             _check_entries(str(path), infos)
             check_archive_sizes(str(path), infos, limits or active_limits())

@@ -63,8 +63,18 @@ class FeatureReport:
 
 
 # -- decoding -----------------------------------------------------------------------------------
+# The longest LEB128 the format has (a 64-bit integer). A longer run is refused: decoding
+# one of n bytes builds an n*7-bit integer, so n unchecked bytes would cost O(n^2).
+_LEB_MAX_BYTES = 10
+
+
+class _LongLeb(WasmFormatError):
+    """Raised without a location; detect_features adds the function or section."""
+
+
 def _leb(data: bytes, pos: int) -> tuple[int, int]:
     result = shift = 0
+    start = pos
     while True:
         byte = data[pos]
         pos += 1
@@ -72,6 +82,8 @@ def _leb(data: bytes, pos: int) -> tuple[int, int]:
         if byte < 0x80:
             return result, pos
         shift += 7
+        if pos - start == _LEB_MAX_BYTES:
+            raise _LongLeb(f"LEB128 integer too long at offset {start}")
 
 
 def _sleb(data: bytes, pos: int) -> tuple[int, int]:
@@ -112,6 +124,8 @@ def detect_features(data: bytes, imports: ImportTable | None = None) -> FeatureR
         scan.run()
     except IndexError:
         raise scan.error("unexpected end of the module") from None
+    except _LongLeb as e:
+        raise scan.error(str(e)) from None
     return FeatureReport(frozenset(scan.evidence), scan.evidence, scan.declared)
 
 

@@ -27,6 +27,13 @@ _LOCAL_SIGNATURE = b"PK\x03\x04"
 def data_offset(archive: IO[bytes], info: zipfile.ZipInfo, label: str) -> int:
     """Where the entry's (compressed) data starts: after its local header, whose name and
     extra field lengths may differ from the central directory's."""
+    # zipfile shifts every offset by where the archive seems to start (data prepended to a
+    # zip), so a central directory that lies about its own offset gives negative ones.
+    if info.header_offset < 0:
+        raise InvalidInput(
+            f"{label}!{info.filename}: local header offset {info.header_offset} "
+            "lies before the start of the archive"
+        )
     archive.seek(info.header_offset)
     header = archive.read(_LOCAL_HEADER.size)
     if len(header) < _LOCAL_HEADER.size or not header.startswith(_LOCAL_SIGNATURE):

@@ -1,0 +1,1 @@
+"""Fuzzing of the readers: targets, corpus, crashes (docs/fuzzing.md)."""

@@ -1,0 +1,97 @@
+"""Every committed fuzz input, and the crashes fuzzing found, as host tests (docs/fuzzing.md).
+
+Each file of tests/fuzz/corpus/<target>/ and tests/fuzz/crashes/<target>/ runs through its
+target (tests/fuzz/targets.py) under its linear time budget: read or refused with the
+package's own error, round trips kept. Each crash also has a test of its own below that
+says what the fix does, through the command line where the input is a wheel.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emwheel.errors import InvalidInput
+from emwheel.zip_reader import data_offset
+from emwheel_loader.dylink import DYLINK_SECTION_NAME, parse_dylink_body
+
+from cli_runner import run_cli
+from fuzz.targets import TARGETS, WHEEL_NAME, run_timed
+
+FUZZ = Path(__file__).resolve().parent / "fuzz"
+CRASHES = FUZZ / "crashes"
+
+
+def _inputs() -> list[Any]:
+    params = []
+    for kind in ("corpus", "crashes"):
+        for target in TARGETS:
+            folder = FUZZ / kind / target
+            for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+                params.append(pytest.param(target, path, id=f"{kind}/{target}/{path.name}"))
+    return params
+
+
+def test_the_corpus_has_seeds_for_every_target() -> None:
+    for target in TARGETS:
+        assert len(list((FUZZ / "corpus" / target).iterdir())) >= 3, target
+
+
+@pytest.mark.parametrize(("target", "path"), _inputs())
+def test_committed_input_is_read_or_refused_in_linear_time(target: str, path: Path) -> None:
+    run_timed(TARGETS[target], path.read_bytes())
+
+
+# -- the crashes, one test each ------------------------------------------------------------------
+
+
+def test_an_edit_goes_before_a_truncated_subsection_not_into_it() -> None:
+    """Crash (dylink target): a new RUNTIME_PATH was written after a subsection whose size
+    runs past the end, which then read it as part of itself: the edit was lost."""
+    body = (CRASHES / "dylink" / "edit-after-truncated-subsection").read_bytes()
+    section = parse_dylink_body(DYLINK_SECTION_NAME, body)
+    assert section.subsections[-1].truncated
+    edited = section.with_runtime_path(["$ORIGIN"]).with_needed(["libz.so"])
+    reread = parse_dylink_body(DYLINK_SECTION_NAME, edited.encode_body())
+    assert reread.runtime_path == ("$ORIGIN",)
+    assert reread.needed == ("libz.so",)
+    assert reread.subsections[-1].raw == section.subsections[-1].raw  # kept, still last
+
+
+@pytest.mark.parametrize(
+    ("crash", "message"),
+    [
+        ("negative-local-header-offset.whl", None),
+        ("unsupported-zip-version.whl", "not a readable zip archive (zip file version"),
+        ("empty-entry-name.whl", "entry '' has an empty name"),
+        ("name-flagged-utf8-not-utf8.whl", "not a readable zip archive ('utf-8' codec"),
+    ],
+)
+@pytest.mark.parametrize("command", ["show", "check"])
+def test_a_crashing_wheel_is_refused_in_one_line(
+    capsys: Any, tmp_path: Path, crash: str, message: str | None, command: str
+) -> None:
+    """Crashes (wheel target): zipfile's own exceptions escaped (a negative local header
+    offset from a central directory lying about its offset, an unknown zip version, an
+    empty entry name, a name flagged UTF-8 that is not)."""
+    wheel = tmp_path / WHEEL_NAME
+    wheel.write_bytes((CRASHES / "wheel" / crash).read_bytes())
+    extra = ["--pyodide", "314.0.7"] if command == "check" else []
+    result = run_cli(capsys, command, *extra, wheel)
+    assert result.code == 2
+    (line,) = result.err.splitlines()
+    assert line.startswith(f"emwheel: error: {wheel}")
+    if message is not None:
+        assert message in line
+    assert wheel.read_bytes() == (CRASHES / "wheel" / crash).read_bytes()
+
+
+def test_the_negative_offset_is_named() -> None:
+    path = CRASHES / "wheel" / "negative-local-header-offset.whl"
+    with zipfile.ZipFile(path) as zf, pytest.raises(InvalidInput, match="before the start"):
+        info = min(zf.infolist(), key=lambda i: i.header_offset)
+        assert info.header_offset < 0
+        data_offset(zf.fp, info, "w.whl")  # type: ignore[arg-type]
