@@ -68,6 +68,7 @@ def test_an_edit_goes_before_a_truncated_subsection_not_into_it() -> None:
         ("unsupported-zip-version.whl", "not a readable zip archive (zip file version"),
         ("empty-entry-name.whl", "entry '' has an empty name"),
         ("name-flagged-utf8-not-utf8.whl", "not a readable zip archive ('utf-8' codec"),
+        ("encrypted-entry.whl", "entry 'testpkg.libs/libmid.so' is encrypted (not supported)"),
     ],
 )
 @pytest.mark.parametrize("command", ["show", "check"])
@@ -76,7 +77,7 @@ def test_a_crashing_wheel_is_refused_in_one_line(
 ) -> None:
     """Crashes (wheel target): zipfile's own exceptions escaped (a negative local header
     offset from a central directory lying about its offset, an unknown zip version, an
-    empty entry name, a name flagged UTF-8 that is not)."""
+    empty entry name, a name flagged UTF-8 that is not, an entry flagged encrypted)."""
     wheel = tmp_path / WHEEL_NAME
     wheel.write_bytes((CRASHES / "wheel" / crash).read_bytes())
     extra = ["--pyodide", "314.0.7"] if command == "check" else []

@@ -98,8 +98,8 @@ def _path_problem(name: str) -> str | None:
 
 def _check_entries(container: str, infos: list[zipfile.ZipInfo]) -> None:
     """Refuse entries with such paths (as stored, or once installed: ``x.data/purelib/``
-    is stripped), links, and two entries for one installed path (which one wins would
-    depend on the installer)."""
+    is stripped), links, encrypted entries, and two entries for one installed path (which
+    one wins would depend on the installer)."""
     seen: dict[str, str] = {}
     for info in infos:
         name = info.filename
@@ -109,6 +109,8 @@ def _check_entries(container: str, infos: list[zipfile.ZipInfo]) -> None:
             raise InvalidInput(f"{container}: entry {name!r} {problem}")
         if stat.S_ISLNK(info.external_attr >> 16):
             raise InvalidInput(f"{container}: entry {name!r} is a symbolic link")
+        if info.flag_bits & 0x1:  # zipfile would ask for a password
+            raise InvalidInput(f"{container}: entry {name!r} is encrypted (not supported)")
         key = posixpath.normpath(install_path)
         if key in seen:
             first = seen[key]
