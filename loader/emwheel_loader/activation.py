@@ -55,7 +55,9 @@ class _Loader:
         self.original_unpack = internals.package_loader.unpack_buffer
         self.plans: dict[str, WheelLoadPlan] = {}
         self.timings: dict[str, InstallTimings] = {}  # by wheel, in install order
-        self.import_watch = ImportWatch(self.hook.beginImport, self.hook.endImport)
+        self.import_watch = ImportWatch(
+            self.hook.beginImport, self.hook.endImport, lambda path: self.hook.describe(path)
+        )
 
     def install(self) -> None:
         self.internals.package_loader.unpack_buffer = self.unpack_buffer

@@ -39,6 +39,7 @@
     digests: new Map(), // wheel -> {files: absolute path -> Promise, all: Promise}
     timings: new Map(), // wheel -> milliseconds of own work, see timing()
     importDepth: 0, // extension module imports under way (one may import another)
+    importSnapshots: [], // per import under way: Emscripten's state before it, see snapshot()
     hidden: new Map(), // global library -> its exports, while an import is under way
     providerGraceMs: 1000,
     // Whether this hook can check hashes (crypto.subtle exists in secure contexts only:
@@ -74,15 +75,25 @@
     },
 
     // Around Python's import of an extension module (import_watch.py), a synchronous load
-    // this hook does not see: see hideGlobalExports() and settleGOT().
+    // this hook does not see: see hideGlobalExports() and settleGOT(). A failed import
+    // leaves Emscripten as it was before it (see restore()).
     beginImport() {
+      hook.importSnapshots.push(snapshot());
       if (hook.importDepth++ === 0) hideGlobalExports();
     },
 
-    endImport() {
+    endImport(failed) {
+      const before = hook.importSnapshots.pop();
+      if (failed && before !== undefined) restore(before);
       if (--hook.importDepth > 0) return;
       showGlobalExports();
       settleGOT();
+    },
+
+    // "<wheel>: <library>" of a planned module, for errors raised outside the hook.
+    describe(path) {
+      const plan = hook.plans.get(path);
+      return plan === undefined ? undefined : `${plan.wheel}: ${plan.library}`;
     },
 
     timingsOf(wheel) {
@@ -219,11 +230,33 @@
     return ptr === 0 ? undefined : Module.UTF8ToString(ptr, 512).trim();
   }
 
-  // A failed load leaves "loading" entries in Emscripten's cache, which would make a retry
-  // "succeed" without loading anything: remove the ones this load created.
-  function forgetPoisoned(before) {
+  // What a failed load leaves behind, and restore() removes:
+  // - "loading" entries in Emscripten's cache, which would make a retry "succeed" without
+  //   loading anything;
+  // - GOT entries for the module's imports, marked required when not weak: an undefined one
+  //   (the reason the load failed) would fail every later load, whose reportUndefinedSymbols
+  //   walks the whole GOT ("undefined symbol" of the failed module, for a good library);
+  // - GOT entries for its exports, pointing into a module that never finished loading.
+  // Loads are serialized (Pyodide's dynlib lock; Python's imports are synchronous), so what
+  // appeared since the snapshot is the failed load's. Settled GOT entries (resolved, behind
+  // the GOT's prototype) are not own keys: the snapshot lists the unsettled ones only.
+  function snapshot() {
+    const GOT = Module.GOT;
+    const required = new Map();
+    for (const name of Object.keys(GOT)) required.set(name, GOT[name].required);
+    return { libs: new Set(Object.keys(Module.LDSO.loadedLibsByName)), required };
+  }
+
+  function restore(before) {
     for (const [key, dso] of Object.entries(Module.LDSO.loadedLibsByName)) {
-      if (!before.has(key) && dso.exports === LOADING) delete Module.LDSO.loadedLibsByName[key];
+      if (!before.libs.has(key) && dso.exports === LOADING) {
+        delete Module.LDSO.loadedLibsByName[key];
+      }
+    }
+    const GOT = Module.GOT;
+    for (const name of Object.keys(GOT)) {
+      if (!before.required.has(name)) delete GOT[name];
+      else GOT[name].required = before.required.get(name);
     }
   }
 
@@ -257,7 +290,13 @@
     if (loading === undefined) {
       loading = load(path, flags, plan);
       hook.loads.set(path, loading);
-      loading.catch(() => hook.loads.delete(path)); // a retry loads it again
+      loading.catch(() => {
+        hook.loads.delete(path); // a retry loads it again
+        // A library that failed to load provides nothing: a wheel installed later may.
+        for (const [name, provider] of hook.providers) {
+          if (provider.path === path) hook.providers.delete(name);
+        }
+      });
     }
     return loading;
   }
@@ -271,7 +310,7 @@
     try {
       await dlopenPath(path, plan.global ? flags | RTLD_GLOBAL : flags);
     } catch (error) {
-      own(plan.wheel, () => forgetPoisoned(before));
+      own(plan.wheel, () => restore(before));
       const detail = lastError() ?? String(error);
       throw new Error(`${plan.wheel}: ${plan.library}: ${detail}`);
     } finally {
@@ -299,15 +338,23 @@
       await waitForProvider(name, plan);
       const provider = hook.providers.get(name);
       const providerPlan = provider && hook.plans.get(provider.path);
-      if (providerPlan) await loadPlanned(provider.path, 2, providerPlan);
+      if (!providerPlan) continue;
+      try {
+        await loadPlanned(provider.path, 2, providerPlan);
+      } catch (error) {
+        throw new Error(
+          `${plan.wheel}: ${plan.library}: needs ${name}, from ${provider.wheel}, which ` +
+            `failed to load (${error.message ?? error})`,
+        );
+      }
     }
   }
 
-  // Make the module's dependencies findable under its lookup keys; return the cache's keys
-  // before the load, to clean up after a failure.
+  // Make the module's dependencies findable under its lookup keys; return Emscripten's
+  // state before the load, to clean up after a failure.
   function prepare(plan) {
     for (const [key, target] of plan.aliases) alias(key, target);
-    return new Set(Object.keys(Module.LDSO.loadedLibsByName));
+    return snapshot();
   }
 
   // A shared library just loaded: register it under its file name, and under the keys that

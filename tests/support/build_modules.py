@@ -37,6 +37,17 @@ RECIPES = (
     ModuleRecipe("libundefined.so", "undefined_call.c", import_undefined=True),
     ModuleRecipe("libscale.so", "scale_user.c", import_undefined=True),
     ModuleRecipe("libundefinedptr.so", "undefined_pointer.c", import_undefined=True),
+    # Faults at load time (tests/runtime/test_faults.py): data nobody defines, in a library
+    # and in an extension module, and a library whose constructor traps.
+    ModuleRecipe("libnodata.so", "fault_undefined_data.c", import_undefined=True),
+    ModuleRecipe("libtrap.so", "fault_trap.c", links=("libbase.so",), import_undefined=True),
+    ModuleRecipe(
+        "_faultext_nodata.abi3.so", "fault_ext.c", links=("libnodata.so",), import_undefined=True
+    ),
+    ModuleRecipe(
+        "_faultext_trap.abi3.so", "fault_ext.c", links=("libtrap.so",), import_undefined=True
+    ),
+    ModuleRecipe("_faultdata.abi3.so", "fault_data_ext.c", import_undefined=True),
 )
 
 
@@ -45,6 +56,8 @@ def _build_key() -> str:
     for recipe in RECIPES:
         digest.update(repr(recipe).encode())
         digest.update((C_SOURCES / recipe.source).read_bytes())
+    for header in sorted(C_SOURCES.glob("*.h")):  # included by the sources
+        digest.update(header.read_bytes())
     digest.update(repr((COMPILE, LINK)).encode())
     return digest.hexdigest()[:16]
 
