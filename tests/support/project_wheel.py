@@ -1,0 +1,69 @@
+"""emwheel's own wheel, built from the working tree: what a notebook installs with micropip.
+
+The build runs on a copy of the sources (pyproject.toml, README.md, repair/, loader/) so
+that setuptools' build/ and egg-info folders never appear in the shared working tree, and
+with pip's build isolation (pyproject.toml needs setuptools >= 69; a venv may hold an older
+one). Cached by a hash of those sources: a rebuild only when they change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+from fnmatch import fnmatch
+from pathlib import Path
+
+from .cache import cached_build, run_tool
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = ("pyproject.toml", "README.md", "repair", "loader")
+IGNORED = ("__pycache__", "*.egg-info", "build")
+
+
+def _source_files() -> list[Path]:
+    files: list[Path] = []
+    for name in SOURCES:
+        path = ROOT / name
+        if path.is_file():
+            files.append(path)
+            continue
+        for file in sorted(path.rglob("*")):
+            parts = file.relative_to(ROOT).parts
+            ignored = any(fnmatch(part, pattern) for part in parts for pattern in IGNORED)
+            if file.is_file() and not ignored:
+                files.append(file)
+    return files
+
+
+def _sources_key() -> str:
+    digest = hashlib.sha256()
+    for file in _source_files():
+        digest.update(str(file.relative_to(ROOT)).encode() + b"\0")
+        digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def build_project_wheel() -> Path:
+    """The path of emwheel-<version>-py3-none-any.whl for the working tree's sources."""
+
+    def build(folder: Path) -> None:
+        source = folder / "src"
+        source.mkdir()
+        for name in SOURCES:
+            path = ROOT / name
+            if path.is_file():
+                shutil.copy(path, source / name)
+            else:
+                shutil.copytree(path, source / name, ignore=shutil.ignore_patterns(*IGNORED))
+        command = [sys.executable, "-m", "pip", "wheel", "-q", "--disable-pip-version-check"]
+        run_tool([*command, "--no-deps", "-w", str(folder / "wheel"), str(source)], folder)
+        shutil.rmtree(source)
+
+    out = cached_build("project-wheel", _sources_key(), (), build)
+    (wheel,) = (out / "wheel").glob("emwheel-*-py3-none-any.whl")
+    return wheel
+
+
+if __name__ == "__main__":
+    print(build_project_wheel())
