@@ -146,12 +146,12 @@ def test_auditwheel_emscripten_option_names_are_accepted(
     assert "  vendored pkg0.libs/libmid.so" in plain.out
 
 
-@pytest.mark.parametrize("command", ["show", "repair", "check"])
+@pytest.mark.parametrize("command", [[], ["show"], ["repair"], ["check"]], ids=str)
 def test_help_starts_with_the_description_not_a_stray_backslash(
-    capsys: pytest.CaptureFixture[str], command: str
+    capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
     with pytest.raises(SystemExit):
-        run_cli(capsys, command, "--help")
+        run_cli(capsys, *command, "--help")
     text = capsys.readouterr().out
     description = text.split("\n\n")[1]
     assert description[0].isalpha(), description[:40]

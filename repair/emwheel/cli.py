@@ -29,6 +29,9 @@ def build_parser(prog: str = "emwheel") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Inspect, repair and check Emscripten (Pyodide) wheels.",
+        epilog="Exit codes: 0 success; 1 the command's own no (a wheel could not be "
+        "repaired, a wheel will not load); 2 bad input or usage; 130 interrupted. Each "
+        "command's --help says more.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
