@@ -7,8 +7,9 @@ Two markers, each alone on its line in a page's Markdown:
   cannot drift from the CLI;
 - ``<!-- json-schema: NAME -->``: the JSON Schema file ``docs/schemas/NAME``, shown as it is.
 
-An unknown command or schema fails the build (a PluginError), as does a marker that names
-nothing: a page never shows a stale or empty placeholder.
+An unknown command or schema fails the build (a PluginError): a page never shows a stale or
+empty placeholder. So does a command or a schema file that no page shows: a new subcommand
+or schema needs its section.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ HELP_WIDTH = 88
 
 _MARKER = re.compile(r"^<!--\s*(emwheel-help|json-schema):\s*(.*?)\s*-->$", re.MULTILINE)
 
+# What the pages of the current build showed, for the completeness check after it.
+_shown: set[str] = set()
+
 
 def _parsers() -> dict[str, argparse.ArgumentParser]:
     """The top-level parser under "emwheel" and each subcommand's under "emwheel NAME"."""
@@ -43,19 +47,29 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
     return found
 
 
+def _schema_files(docs_dir: Path) -> set[str]:
+    return {p.name for p in (docs_dir / "schemas").glob("*.json")}
+
+
 def _help_block(command: str) -> str:
     parsers = _parsers()
     if command not in parsers:
         known = ", ".join(sorted(parsers))
         raise PluginError(f"emwheel-help: no command {command!r} (known: {known})")
+    _shown.add(f"emwheel-help: {command}")
     return f"```text\n$ {command} --help\n{parsers[command].format_help().rstrip()}\n```"
 
 
 def _schema_block(docs_dir: Path, name: str) -> str:
-    path = docs_dir / "schemas" / name
-    if not name or "/" in name or not path.is_file():
+    if name not in _schema_files(docs_dir):
         raise PluginError(f"json-schema: no schema file docs/schemas/{name}")
-    return f"```json\n{path.read_text(encoding='utf-8').rstrip()}\n```"
+    _shown.add(f"json-schema: {name}")
+    text = (docs_dir / "schemas" / name).read_text(encoding="utf-8")
+    return f"```json\n{text.rstrip()}\n```"
+
+
+def on_pre_build(config: Any) -> None:
+    _shown.clear()
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
@@ -71,3 +85,13 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
             raise PluginError(f"{page.file.src_uri}: {e}") from None
 
     return _MARKER.sub(replace, markdown)
+
+
+def on_env(env: Any, config: Any, files: Any) -> Any:
+    """After every page's Markdown was read: every command and schema must have been shown."""
+    expected = {f"emwheel-help: {c}" for c in _parsers()}
+    expected |= {f"json-schema: {n}" for n in _schema_files(Path(config["docs_dir"]))}
+    missing = sorted(expected - _shown)
+    if missing:
+        raise PluginError(f"no page shows: {', '.join(missing)} (add a marker for each)")
+    return env
