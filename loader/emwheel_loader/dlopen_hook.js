@@ -265,7 +265,9 @@
     // Wheels installed in one micropip call unpack one after the other; give the others a
     // moment to announce what they provide.
     let timer;
+    let announce;
     const announced = new Promise((resolve) => {
+      announce = resolve;
       const list = hook.waiters.get(name) ?? [];
       list.push(resolve);
       hook.waiters.set(name, list);
@@ -275,6 +277,10 @@
     });
     const result = await Promise.race([announced, timeout]);
     clearTimeout(timer);
+    // No longer waiting: leave no waiter behind (provide() removes those it calls).
+    const list = (hook.waiters.get(name) ?? []).filter((resolve) => resolve !== announce);
+    if (list.length > 0) hook.waiters.set(name, list);
+    else hook.waiters.delete(name);
     if (result === "timeout" && !hook.knows(name)) {
       throw new Error(
         `${plan.wheel}: ${plan.library}: needs ${name}, which the wheel leaves to another ` +
