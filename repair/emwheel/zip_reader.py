@@ -59,7 +59,8 @@ def iter_raw_entry(archive: IO[bytes], info: zipfile.ZipInfo, label: str) -> Ite
 class BoundedInflater:
     """Inflates an entry's compressed chunks in pieces of at most CHUNK bytes, never past
     its declared size: data that would go past it is an error, raised before more of it is
-    decompressed. `finish` checks the size and CRC once every chunk was fed."""
+    decompressed. `finish` checks the size, the CRC and the deflate stream's end once every
+    chunk was fed."""
 
     def __init__(self, info: zipfile.ZipInfo, label: str) -> None:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -94,6 +95,10 @@ class BoundedInflater:
     def finish(self) -> None:
         if self.left or self.crc != self.info.CRC:
             raise InvalidInput(f"{self.where}: CRC check failed (damaged entry)")
+        # All the data, but no end-of-stream marker: zipfile refuses such an entry (EOFError)
+        # and so does zlib.decompress, which content_hashes.read_content runs next.
+        if self.inflater is not None and not self.inflater.eof:
+            raise InvalidInput(f"{self.where}: deflate data ends without its last block")
 
 
 def iter_inflated_entry(archive: IO[bytes], info: zipfile.ZipInfo, label: str) -> Iterator[bytes]:
