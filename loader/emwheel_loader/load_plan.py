@@ -2,11 +2,12 @@
 
 Pure Python and independent of Pyodide, so it runs on the host too. Given a wheel's manifest
 and the folder it was unpacked into, three steps (which the runtime loader times apart):
-`check_files` checks every file (inside the install root, present, size as the manifest
-says, WebAssembly with a dylink.0 section, NEEDED as the manifest says), `check_hashes`
-checks each file's sha256, and `plan_loads` resolves every dependency (a file of the wheel,
-a Pyodide package, or a library another wheel provides) and returns the modules in load
-order with how to load each; `plan_wheel_load` does all three. A failed dlopen leaves
+`check_files` checks every file (inside the install root, not named like a library of
+Pyodide's main module, present, size as the manifest says, WebAssembly with a dylink.0
+section, NEEDED as the manifest says), `check_hashes` checks each file's sha256, and
+`plan_loads` resolves every dependency (a file of the wheel, a Pyodide package, or a
+library another wheel provides) and returns the modules in load order with how to load
+each; `plan_wheel_load` does all three. A failed dlopen leaves
 Emscripten's cache poisoned, so nothing is loaded unless everything checks out.
 """
 
@@ -22,6 +23,7 @@ from pathlib import Path
 from .dylink import read_dylink_prefix
 from .errors import LoadError, WasmFormatError
 from .manifest import Manifest, ModuleEntry, is_safe_relative_path
+from .system_libraries import system_library_name
 
 __all__ = [
     "ModuleLoad",
@@ -148,6 +150,13 @@ def _check_file(wheel: str, entry: ModuleEntry, root: Path) -> tuple[str, ...]:
     RUNTIME_PATH."""
     if not is_safe_relative_path(entry.path):
         raise LoadError(wheel, entry.path, "the manifest points outside the install folder")
+    system = system_library_name(entry.path)
+    if system is not None:
+        # Loaded globally, it would be registered under names such as "libc.so" (see
+        # system_libraries for why a second copy can only interfere).
+        raise LoadError(
+            wheel, entry.path, f"named like {system}, which Pyodide's main module already holds"
+        )
     path = root / entry.path
     try:
         size = path.stat().st_size

@@ -5,7 +5,9 @@ libffi and libbz2 and exports their symbols. A wheel's own ``libc.so`` or
 ``libpython3.14.so`` would be dlopened next to them: the main module's definitions are found
 first, so the copy's exports go unused, while its own code keeps its own state (its heap,
 its interpreter) and shares the one table of data addresses and function pointers with the
-main module. Nothing good comes of it.
+main module. Nothing good comes of it. The repairer refuses such a wheel, and the runtime
+loader a manifest that lists such a file (load_plan); this module lives in the loader
+package because the loader must not import the repairer.
 
 The names below are those whose probe symbol the main module of every release emwheel
 ships ABI data for provides (tests/test_hostile_wheels.py checks each against that data).

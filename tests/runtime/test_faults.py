@@ -10,6 +10,7 @@ The faulty modules are built from C (tests/c/fault_*.c, tests/support/build_modu
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from pytest_pyodide import run_in_pyodide
 
 from emwheel.repair import repair_wheel
 from emwheel.repair_plan import RepairOptions
+from emwheel_loader.manifest import MANIFEST_FILENAME, Manifest, ModuleEntry, NeededEntry
 
+from support.module_edit import with_needed
 from support.wheel_builder import build_wheel
 
 pytestmark = pytest.mark.runtime
@@ -362,3 +365,72 @@ def test_a_shared_provider_that_fails_in_two_concurrent_installs(
     # The library goodprov provides under the same name is the one loaded now.
     assert result["good_values"] == [3 * 3 + 101]
     assert not [k for k in result["keys_after"] if "badprov" in k]
+
+
+# -- hostile manifests: refused by the loader in Pyodide ------------------------------------
+
+
+def manifest_wheel(tmp: Path, files: dict[str, bytes], entries: list[ModuleEntry]) -> Path:
+    """Wheel pkg 1.0 holding ``files`` and a manifest listing ``entries`` in that order."""
+    manifest = Manifest("pkg", "1.0", "test", tuple(entries), tuple(e.path for e in entries))
+    files = {**files, f"pkg.libs/{MANIFEST_FILENAME}": manifest.to_json().encode()}
+    return build_wheel(tmp / "hostile", "pkg", "1.0", files, tag=TAG)
+
+
+TAG = "cp312-abi3-pyemscripten_2026_0_wasm32"
+
+
+def entry(path: str, data: bytes, *needed: NeededEntry, sha256: str | None = None) -> ModuleEntry:
+    digest = sha256 or hashlib.sha256(data).hexdigest()
+    return ModuleEntry(path, "shared", digest, len(data), needed)
+
+
+def outside(tmp: Path, base: bytes) -> tuple[Path, str]:
+    wheel = manifest_wheel(tmp, {"pkg/libbase.so": base}, [entry("../evil.so", base)])
+    return wheel, "emwheel-manifest.json: module path '../evil.so' points outside the install root"
+
+
+def hash_mismatch(tmp: Path, base: bytes) -> tuple[Path, str]:
+    files = {"pkg/libbase.so": base}
+    wheel = manifest_wheel(tmp, files, [entry("pkg/libbase.so", base, sha256="0" * 64)])
+    return wheel, "pkg/libbase.so: sha256 mismatch: the file has "
+
+
+def needed_cycle(tmp: Path, base: bytes) -> tuple[Path, str]:
+    a, b = with_needed(base, "libb.so"), with_needed(base, "liba.so")
+    files = {"pkg/liba.so": a, "pkg/libb.so": b}
+    entries = [
+        entry("pkg/liba.so", a, NeededEntry("libb.so", "pkg/libb.so")),
+        entry("pkg/libb.so", b, NeededEntry("liba.so", "pkg/liba.so")),
+    ]
+    return manifest_wheel(tmp, files, entries), (
+        "emwheel-manifest.json: load_order puts pkg/liba.so before pkg/libb.so"
+    )
+
+
+def system_library(tmp: Path, base: bytes) -> tuple[Path, str]:
+    wheel = manifest_wheel(tmp, {"pkg.libs/libc.so": base}, [entry("pkg.libs/libc.so", base)])
+    return wheel, "pkg.libs/libc.so: named like libc, which Pyodide's main module already holds"
+
+
+@pytest.mark.parametrize("make", [outside, hash_mismatch, needed_cycle, system_library])
+def test_a_hostile_manifest_is_refused(
+    selenium_standalone: Any,
+    serve: Any,
+    loader_wheel: Path,
+    module_bytes: dict[str, bytes],
+    wheel_tag: str,
+    tmp_path: Path,
+    make: Any,
+) -> None:
+    bad, problem = make(tmp_path, module_bytes["libbase.so"])
+    bad = bad.rename(bad.with_name(bad.name.replace(TAG, wheel_tag)))
+    good = good_wheel(tmp_path, module_bytes, wheel_tag)
+    loader, bad_url, good_url = urls(selenium_standalone, serve, loader_wheel, bad, good)
+    result = fault_then_good(
+        selenium_standalone, loader, True, [[bad_url]], None, [good_url], ["good_pkg"]
+    )
+    (error,) = result["install_errors"]
+    assert error is not None and f"{bad.name}: {problem}" in error
+    assert_clean(result["state"], "pkg/lib", "pkg.libs/lib", "evil")
+    assert result["good_values"] == [3 * 3 + 101]
