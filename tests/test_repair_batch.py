@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -157,3 +161,31 @@ def test_help_starts_with_the_description_not_a_stray_backslash(
     assert description[0].isalpha(), description[:40]
     assert "\\" not in text
     assert "Exit codes" in text
+
+
+def test_a_worker_killed_from_outside_loses_no_wheel(
+    module_bytes: dict[str, bytes], libdir: Path, tmp_path: Path
+) -> None:
+    """A worker killed mid-batch (as the kernel's out-of-memory killer would) breaks the
+    pool; every wheel it had not finished is repaired again in a process of its own."""
+    ext = module_bytes["_testext.abi3.so"]
+    wheels = [
+        build_wheel(tmp_path / "dist", name, "1.0", {f"{name}/_testext.abi3.so": ext})
+        for name in (f"pkg{i:02}" for i in range(24))
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emwheel", "repair", "-j", "2", "-w", str(tmp_path / "out"),
+         "-L", str(libdir), *map(str, wheels)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    with process:
+        assert process.stdout is not None and process.stderr is not None
+        first = process.stdout.readline()  # the workers are running
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        assert children, "no worker processes"
+        os.kill(int(children[0]), signal.SIGKILL)
+        out = process.stdout.read()  # not communicate(): it would skip what readline buffered
+        err = process.stderr.read()  # a few lines at most: stderr is not a terminal
+        assert process.wait(timeout=120) == 0, err
+    assert (first + out).count("repaired ") == len(wheels)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(w.name for w in wheels)

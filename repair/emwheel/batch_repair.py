@@ -164,29 +164,68 @@ def _repair_in_workers(
         while next_index < len(futures):
             finished = sum(future.done() for future in futures)
             on_progress(f"repairing with {workers} processes: {finished} of {len(jobs)} done")
-            if futures[next_index].done():
-                yield _result(futures[next_index], jobs[next_index])
-                next_index += 1
-            else:
+            if not futures[next_index].done():
                 wait(futures[next_index:], return_when=FIRST_COMPLETED)
+                continue
+            outcome = _result(futures[next_index])
+            if outcome is None:  # the pool broke: each wheel it had not finished goes alone
+                pool.shutdown()
+                on_progress(f"repairing {jobs[next_index].wheel.name} alone")
+                _remove_unfinished_output(jobs[next_index])
+                outcome = _repair_alone(jobs[next_index])
+            yield outcome
+            next_index += 1
     finally:
         for future in futures:
             future.cancel()
         pool.shutdown()
 
 
-def _result(future: Future[RepairOutcome], job: RepairJob) -> RepairOutcome:
+def _result(future: Future[RepairOutcome]) -> RepairOutcome | None:
+    """The outcome, or None when a worker of the pool died (killed: out of memory?), which
+    breaks the pool and every future it had not finished."""
     from concurrent.futures.process import BrokenProcessPool
 
     try:
         return future.result()
-    except BrokenProcessPool:  # a worker was killed (out of memory?): say so for its wheels
-        return RepairOutcome(
-            job.wheel,
-            EXIT_REPAIR_FAILED,
-            error=f"{job.wheel}: the worker process repairing it stopped unexpectedly "
-            "(out of memory?); try --jobs 1",
-        )
+    except BrokenProcessPool:
+        return None
+
+
+def _remove_unfinished_output(job: RepairJob) -> None:
+    """What a killed worker left of its wheel: repair_writer.write_repaired_wheel writes
+    into a temporary folder ``.<wheel name>.<random>`` next to the output, holding only a
+    file of the wheel's name, and would have removed it had the process lived."""
+    name = job.wheel.name
+    for folder in job.wheel_dir.glob(f".{name}.*"):
+        try:
+            entries = list(folder.iterdir())
+            if all(entry.name == name and entry.is_file() for entry in entries):
+                for entry in entries:
+                    entry.unlink()
+                folder.rmdir()
+        except OSError:  # not ours after all, or gone already: leave it
+            continue
+
+
+def _repair_alone(job: RepairJob) -> RepairOutcome:
+    """Repair one wheel in a process of its own, so that a wheel that kills its worker
+    fails alone and the others are repaired."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    if not _can_fork():
+        return repair_one(job)
+    with ProcessPoolExecutor(1, multiprocessing.get_context("fork")) as pool:
+        try:
+            return pool.submit(repair_one, job).result()
+        except BrokenProcessPool:
+            return RepairOutcome(
+                job.wheel,
+                EXIT_REPAIR_FAILED,
+                error=f"{job.wheel}: the process repairing it was killed (out of memory?)",
+            )
 
 
 def _can_fork() -> bool:
