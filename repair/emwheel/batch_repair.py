@@ -5,7 +5,8 @@ renamed, so a failed wheel leaves no output), and what happened to it comes back
 `RepairOutcome`, a plain picklable record. Outcomes are handed on in the order the wheels
 were given, whatever order the workers finish in, so that the output and the exit code do
 not depend on the number of workers. A wheel that fails is one outcome among the others:
-it never stops the rest of the batch.
+it never stops the rest of the batch, and neither does a worker killed from outside (each
+wheel it leaves unfinished is repaired again in a process of its own).
 """
 
 from __future__ import annotations
