@@ -235,7 +235,10 @@ def run_steps(work: Path, dist: Path, node: Path, steps: list[Step]) -> None:
         s.outcome = "every NEEDED resolves inside the wheel"
 
     def loader_works(s: Step) -> None:
+        start = time.monotonic()
         loader = Path(shutil.copy(build_project_wheel(), served))
+        built = time.monotonic() - start
+        print(f"   {loader.name}: built from this checkout ({built:.1f} s, cached by its sources)")
         wheel = state["repaired"]
         values = {"LOADER_URL": f"emfs:{loader}", "LOADER_NAME": loader.name}
         values |= {"WHEEL_URL": f"emfs:{wheel}", "NAME": wheel.name}
