@@ -2,8 +2,10 @@
 
 The build runs on a copy of the sources (pyproject.toml, README.md, repair/, loader/) so
 that setuptools' build/ and egg-info folders never appear in the shared working tree, and
-with pip's build isolation (pyproject.toml needs setuptools >= 69; a venv may hold an older
-one). Cached by a hash of those sources: a rebuild only when they change.
+without pip's build isolation when this Python has the build-system's requirements
+(setuptools >= 69, from the test extra), so without network; with it otherwise (a venv
+made before that may hold an older setuptools). Cached by a hash of those sources: a
+rebuild only when they change.
 """
 
 from __future__ import annotations
@@ -11,8 +13,12 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sys
+import tomllib
 from fnmatch import fnmatch
+from importlib import metadata
 from pathlib import Path
+
+from packaging.requirements import Requirement
 
 from .cache import cached_build, run_tool
 
@@ -44,6 +50,20 @@ def _sources_key() -> str:
     return digest.hexdigest()[:16]
 
 
+def _build_requirements_installed() -> bool:
+    """Whether this Python has what pyproject.toml's [build-system] requires."""
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    for line in requires:
+        requirement = Requirement(line)
+        try:
+            installed = metadata.version(requirement.name)
+        except metadata.PackageNotFoundError:
+            return False
+        if not requirement.specifier.contains(installed, prereleases=True):
+            return False
+    return True
+
+
 def build_project_wheel() -> Path:
     """The path of emwheel-<version>-py3-none-any.whl for the working tree's sources."""
 
@@ -57,6 +77,8 @@ def build_project_wheel() -> Path:
             else:
                 shutil.copytree(path, source / name, ignore=shutil.ignore_patterns(*IGNORED))
         command = [sys.executable, "-m", "pip", "wheel", "-q", "--disable-pip-version-check"]
+        if _build_requirements_installed():
+            command.append("--no-build-isolation")  # no download of setuptools
         run_tool([*command, "--no-deps", "-w", str(folder / "wheel"), str(source)], folder)
         shutil.rmtree(source)
 
