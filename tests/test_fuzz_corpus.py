@@ -42,7 +42,7 @@ def test_the_corpus_has_seeds_for_every_target() -> None:
 
 @pytest.mark.parametrize(("target", "path"), _inputs())
 def test_committed_input_is_read_or_refused_in_linear_time(target: str, path: Path) -> None:
-    run_timed(TARGETS[target], path.read_bytes())
+    run_timed(target, path.read_bytes())
 
 
 # -- the crashes, one test each ------------------------------------------------------------------
@@ -105,3 +105,31 @@ def test_the_negative_offset_is_named() -> None:
         info = min(zf.infolist(), key=lambda i: i.header_offset)
         assert info.header_offset < 0
         data_offset(zf.fp, info, "w.whl")  # type: ignore[arg-type]
+
+
+# -- linear time: the same input grown four times must take at most about four times as long --
+
+
+def _grown(seed: bytes, fill: bytes, size: int) -> bytes:
+    return seed + fill * (size - len(seed))
+
+
+# Sizes of the short and the long input: the wasm and dylink targets read an input several
+# times over (dylink: ten parses), so theirs are smaller, to keep the test to seconds.
+GROWTH_SIZES = {"wasm": 1 << 16, "dylink": 1 << 13, "manifest": 1 << 18, "wheel": 1 << 18}
+
+
+@pytest.mark.parametrize("fill", [b"\x80", b"\xff", b"\x00", b"\x01", b"["])
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_time_grows_linearly_with_the_input(target: str, fill: bytes) -> None:
+    """Seeds' first bytes (their headers) followed by a long run of one byte, at two sizes:
+    four times the bytes may take at most eight times as long (plus 0.3 s of noise). A
+    reader quadratic in a run (a LEB128, a count, a nesting) takes sixteen times."""
+    size = GROWTH_SIZES[target]
+    for path in sorted((FUZZ / "corpus" / target).iterdir())[:2]:
+        seed = path.read_bytes()[:64]
+        small, large = _grown(seed, fill, size), _grown(seed, fill, 4 * size)
+        run_timed(target, small)  # warm: caches, compiled expressions
+        small_time = min(run_timed(target, small) for _ in range(2))
+        large_time = run_timed(target, large)
+        assert large_time <= 8 * small_time + 0.3, (path.name, small_time, large_time)

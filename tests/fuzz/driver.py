@@ -14,6 +14,7 @@ the seconds, new inputs and crashes: the figures of docs/fuzzing.md.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -94,11 +95,23 @@ def run_target(target: str, seconds: int, seed: int, keep_new: bool) -> Outcome:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="tools/fuzz", description=__doc__.split("\n\n")[0])
-    parser.add_argument("targets", nargs="*", metavar="TARGET", choices=[[], *TARGET_NAMES])
+    parser.add_argument(
+        "targets", nargs="*", metavar="TARGET", help=f"{', '.join(TARGET_NAMES)} (default: all)"
+    )
     parser.add_argument("--seconds", type=int, default=60, help="per target (default 60)")
     parser.add_argument("--seed", type=int, default=1, help="libFuzzer's random seed")
     parser.add_argument("--keep-new", action="store_true", help="add new inputs to the corpus")
     args = parser.parse_args()
+    unknown = [t for t in args.targets if t not in TARGET_NAMES]
+    if unknown:
+        parser.error(f"unknown target {unknown[0]!r} (choose from {', '.join(TARGET_NAMES)})")
+    if importlib.util.find_spec("atheris") is None:
+        print(
+            "tools/fuzz: atheris is not installed (the test extra installs it on Linux x86-64 "
+            "with CPython 3.11 to 3.13: run tools/setup)",
+            file=sys.stderr,
+        )
+        return 2
     failed = False
     print(f"{'target':<9} {'seconds':>7} {'executions':>10} {'exec/s':>7} {'new':>5}  crashes")
     for target in args.targets or TARGET_NAMES:

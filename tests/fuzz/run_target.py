@@ -28,7 +28,7 @@ INSTRUMENTED_SCALE = 5.0
 def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in TARGETS:
         sys.exit(f"usage: run_target.py {{{','.join(TARGETS)}}} [libFuzzer arguments]")
-    target = TARGETS[sys.argv[1]]
+    target = sys.argv[1]
 
     def one_input(data: bytes) -> None:
         run_timed(target, data, INSTRUMENTED_SCALE)

@@ -8,9 +8,9 @@ bytes. Where two readers read the same bytes (the careful and the fast import/ex
 readers), the target checks that they agree.
 
 Time: every input must be read in time linear in its size. `run_timed` measures each call
-and raises `TooSlow` past ``BASE_SECONDS + SECONDS_PER_BYTE * len(data)``; the constants come
-from measured throughputs (docs/fuzzing.md) with a wide margin for a loaded machine and for
-the coverage instrumentation, so an input over budget is quadratic, not unlucky.
+and raises `TooSlow` past ``BASE_SECONDS + SECONDS_PER_BYTE[target] * len(data)``; the
+constants come from measured costs (docs/fuzzing.md) with a margin for a loaded machine,
+and the fuzzer scales them for its coverage instrumentation.
 
 These targets run under atheris (tests/fuzz/run_target.py, tools/fuzz) and, for every
 committed corpus and crash file, in the host tests (tests/test_fuzz_corpus.py).
@@ -53,11 +53,13 @@ from emwheel_loader.manifest import Manifest
 
 __all__ = ["BASE_SECONDS", "SECONDS_PER_BYTE", "TARGETS", "TooSlow", "run_timed"]
 
-# Measured (docs/fuzzing.md): the slowest target (wheel: show and check end to end) reads a
-# 16 KB seed in about 30 ms uninstrumented; the wasm readers do about 20 MB/s on real
-# modules. The budget is 20 to 100 times that.
+# The budget of an input: BASE_SECONDS plus SECONDS_PER_BYTE of its target per byte. The
+# worst cost per byte measured (docs/fuzzing.md: seeds' headers followed by 256 KB runs of
+# one byte, on a loaded machine) is 5 us (wasm), 77 us (dylink: ten parses per input of
+# subsections one or two bytes long), under 0.1 us (manifest, wheel); the budget is four
+# times that at least. The wheel target's fixed cost is 45 ms a wheel.
 BASE_SECONDS = 2.0
-SECONDS_PER_BYTE = 20e-6
+SECONDS_PER_BYTE = {"wasm": 20e-6, "dylink": 300e-6, "manifest": 20e-6, "wheel": 20e-6}
 
 WHEEL_NAME = "fuzzpkg-1.0-cp314-abi3-pyemscripten_2026_0_wasm32.whl"
 MODULE_HEADER = b"\0asm\x01\x00\x00\x00"
@@ -211,13 +213,13 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
 }
 
 
-def run_timed(target: Callable[[bytes], None], data: bytes, scale: float = 1.0) -> float:
-    """Run ``target`` on ``data``; raise TooSlow past the input's time budget (times
-    ``scale``: the instrumented fuzzer runs slower). Returns the seconds taken."""
+def run_timed(target: str, data: bytes, scale: float = 1.0) -> float:
+    """Run the target named ``target`` on ``data``; raise TooSlow past the input's budget
+    (times ``scale``: the instrumented fuzzer runs slower). Returns the seconds taken."""
     start = time.perf_counter()
-    target(data)
+    TARGETS[target](data)
     elapsed = time.perf_counter() - start
-    budget = (BASE_SECONDS + SECONDS_PER_BYTE * len(data)) * scale
+    budget = (BASE_SECONDS + SECONDS_PER_BYTE[target] * len(data)) * scale
     if elapsed > budget:
         raise TooSlow(f"{len(data)} bytes took {elapsed:.2f} s (budget {budget:.2f} s)")
     return elapsed
