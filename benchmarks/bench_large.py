@@ -78,12 +78,14 @@ Step = tuple[str, str, str, Callable[[dict[str, str]], Measured]]  # key, comman
 @dataclass
 class Runs:
     seconds: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
     max_rss: int = 0
     tree_rss: int = 0
     error: str | None = None
 
     def add(self, run: Measured) -> None:
         self.seconds.append(run.seconds)
+        self.cpu_seconds.append(run.cpu_seconds)
         self.max_rss = max(self.max_rss, run.max_rss)
         self.tree_rss = max(self.tree_rss, run.tree_rss)
         if run.returncode != 0:
@@ -174,15 +176,21 @@ def fmt_s(seconds: list[float]) -> str:
     return f"{statistics.median(seconds):.2f} s"
 
 
+def fmt_spread(seconds: list[float]) -> str:
+    return f"{min(seconds):.2f}-{max(seconds):.2f} s"
+
+
 def row(s: Subject, command: str, runs: Runs, floor: int | None, before: Runs | None) -> str:
     if runs.error is not None:
-        return f"| {s.key} | {command} | fails: {runs.error} |" + " |" * 8
+        return f"| {s.key} | {command} | fails: {runs.error} |" + " |" * 11
     over = runs.max_rss - floor if floor is not None and s.modules > 1 else None
     per_module = f"{over / (s.modules - 1) / 1024:.1f} KiB" if over is not None else "-"
     return (
         f"| {s.key} | {command} | {s.modules:,} | {fmt_mb(s.wheel_bytes)} | {fmt_mb(s.wasm_bytes)} "
-        f"| {fmt_mb(s.largest)} | {fmt_s(runs.seconds)} | {fmt_mb(runs.max_rss)} "
-        f"| {fmt_mb(runs.tree_rss)} | {runs.max_rss / s.largest:.1f}x | {per_module} "
+        f"| {fmt_mb(s.largest)} | {fmt_s(runs.seconds)} | {fmt_spread(runs.seconds)} "
+        f"| {fmt_s(runs.cpu_seconds)} "
+        f"| {fmt_mb(runs.max_rss)} | {fmt_mb(runs.tree_rss)} "
+        f"| {f'{runs.max_rss / s.largest:.2f}x' if s.largest >= 10 * MB else '-'} | {per_module} "
         f"| {fmt_mb(before.max_rss) if before and before.error is None else '-'} |"
     )
 
@@ -274,13 +282,17 @@ def report(
         " libraries that repair vendors from a libdir (tests/support/large_wheels.py)."
         " *Above 1 module, per module*: the peak less the same command's on the 1-module"
         " wheel, over the other modules: what grows with their number (zip entries, the"
-        " plan, manifest and RECORD rows, symbol names), whatever their size."
+        " plan, manifest and RECORD rows, symbol names), whatever their size. *Peak /"
+        " largest module* only where that module is large enough for the ratio to mean"
+        " something (10 MB and more). *Time*: wall clock, median and spread; *CPU time*:"
+        " user and system time of the process and its workers (median), the work done"
+        " whatever the other jobs on the machine leave of its cores."
         + (f" *Before*: the same command with emwheel at {baseline}." if baseline else ""),
         "",
         "| wheel | command | modules | wheel size | wasm (uncompressed) | largest module "
-        "| time | peak RSS | all processes | peak / largest module | above 1 module, "
-        "per module | peak RSS before |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| time | spread | CPU time | peak RSS | all processes | peak / largest module "
+        "| above 1 module, per module | peak RSS before |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for s in singles:
         for command in ("show", "repair", "check"):
@@ -322,8 +334,10 @@ def verdict(
     )
     lines.append(
         f"- {fleet.key} in one `emwheel repair`: -j2 takes {fmt_s(two.seconds)}"
-        f" against {fmt_s(one.seconds)} with -j1 ({speedup:.2f}x), at a peak of"
-        f" {fmt_mb(two.max_rss)} per process and {fmt_mb(two.tree_rss)} for all of them."
+        f" against {fmt_s(one.seconds)} with -j1 ({speedup:.2f}x; CPU time"
+        f" {fmt_s(two.cpu_seconds)} and {fmt_s(one.cpu_seconds)}), at a peak of"
+        f" {fmt_mb(two.max_rss)} per process and {fmt_mb(two.tree_rss)} for all of them"
+        f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end)."
     )
     return lines
 

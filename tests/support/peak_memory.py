@@ -33,6 +33,7 @@ SAMPLE_SECONDS = 0.005
 @dataclass(frozen=True)
 class Measured:
     seconds: float
+    cpu_seconds: float  # user and system time of the process and the children it waited for
     max_rss: int  # bytes, the largest single process
     tree_rss: int  # bytes, the largest sum over the process tree (sampled)
     returncode: int
@@ -56,6 +57,7 @@ def measure(argv: list[str], env: Mapping[str, str] | None = None) -> Measured:
         result = json.loads(result_file.read_text())
     return Measured(
         result["seconds"],
+        result["cpu_seconds"],
         result["max_rss"],
         result["tree_rss"],
         result["returncode"],
@@ -119,6 +121,7 @@ def _run(result_file: str, argv: list[str]) -> None:
     sampler.join()
     result = {
         "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
         "max_rss": usage.ru_maxrss * 1024,  # Linux reports kilobytes
         "tree_rss": max(peak[0], usage.ru_maxrss * 1024),
         "returncode": os.waitstatus_to_exitcode(status),
