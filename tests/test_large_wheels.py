@@ -11,8 +11,9 @@ the Pyodide ABI data). PER_MODULE is the bookkeeping that must grow with the num
 modules (zip entries, the plan, manifest and RECORD rows, each module's symbol names);
 about 9 KiB was measured. The module term is one whole copy of the largest module, which
 `check` parses in memory, its compressed bytes, and a quarter for what parsing it keeps.
-Every other byte must stream: each test also asserts that its bound is below what holding
-every module at once would take, so that a non-streaming repair or check fails it.
+Every other byte must stream: each test also asserts that its bound is below what a
+non-streaming repair or check would take (every module held at once; for the one large
+module, two copies of it, as reading it with ZipExtFile.read() took), so that it fails.
 """
 
 from __future__ import annotations
