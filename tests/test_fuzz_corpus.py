@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from emwheel.errors import InvalidInput
+from emwheel.errors import InvalidInput, WasmFormatError
+from emwheel.wasm_imports_exports import parse_import_section
+from emwheel.wasm_module import WasmModule
 from emwheel.zip_reader import data_offset
 from emwheel_loader.dylink import DYLINK_SECTION_NAME, parse_dylink_body
 
@@ -59,6 +61,25 @@ def test_an_edit_goes_before_a_truncated_subsection_not_into_it() -> None:
     assert reread.runtime_path == ("$ORIGIN",)
     assert reread.needed == ("libz.so",)
     assert reread.subsections[-1].raw == section.subsections[-1].raw  # kept, still last
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(b"\x01\x01a\x01b\x03\x63", id="global-of-ref-null-type"),
+        pytest.param(b"\x01\x01a\x01b\x01\x64", id="table-of-ref-type"),
+    ],
+)
+def test_a_reference_type_cut_at_the_end_of_the_import_section_is_a_format_error(
+    payload: bytes,
+) -> None:
+    """Crash (wasm target): the careful import reader peeked at the heap type after a
+    reference type prefix (0x63, 0x64) past the end of the section: IndexError."""
+    with pytest.raises(WasmFormatError, match="import section: unexpected end of data"):
+        parse_import_section(payload)
+    data = (CRASHES / "wasm" / "import-ref-type-at-section-end").read_bytes()
+    with pytest.raises(WasmFormatError, match="import section: unexpected end of data"):
+        _ = WasmModule.parse(data).imports
 
 
 WHEEL_CRASHES = [

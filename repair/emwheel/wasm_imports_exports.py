@@ -72,6 +72,8 @@ def _skip_value_type(reader: BinaryReader) -> None:
 
 
 def _skip_heap_type(reader: BinaryReader) -> None:
+    if reader.at_end:  # the peek below reads no further than the reader's end
+        raise WasmFormatError(f"unexpected end of data at offset {reader.pos}")
     if reader.data[reader.pos] == _EXACT_HEAP_TYPE:
         reader.u8()
         reader.uleb()
