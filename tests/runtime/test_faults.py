@@ -83,7 +83,7 @@ async def fault_then_good(
     assert loader_state is not None
     hook = loader_state.hook
     pending = run_js(
-        """(hook, LDSO) => ({
+        """(hook, LDSO, GOT) => ({
             loading: Object.entries(LDSO.loadedLibsByName)
                 .filter(([, dso]) => dso.exports === "loading").map(([key]) => key),
             loads: [...hook.loads.keys()],
@@ -91,8 +91,11 @@ async def fault_then_good(
             waiters: [...hook.waiters.keys()],
             importDepth: hook.importDepth,
             hidden: hook.hidden.size,
+            // the faulty modules' symbols: the undefined one, and their exports
+            got: ["fault_missing_data", "fault_value", "PyInit__faultdata", "PyInit__faultext"]
+                .filter((name) => name in GOT),
         })"""
-    )(hook, LDSO).to_py()
+    )(hook, LDSO, pyodide_js._module.GOT).to_py()
     state = {
         **pending,
         "keys": sorted(js.Object.keys(LDSO.loadedLibsByName)),
@@ -102,8 +105,8 @@ async def fault_then_good(
             )
         ),
         "unpack_hooked": pyodide._package_loader.unpack_buffer == loader_state.unpack_buffer,
-        "import_hooked": ExtensionFileLoader.create_module
-        is not loader_state.import_watch.original,
+        "import_hooked": ExtensionFileLoader.create_module.__qualname__
+        == "ImportWatch.install.<locals>.create_module",
     }
     for batch in good:
         await micropip.install(batch, deps=False)
@@ -183,6 +186,7 @@ def urls(selenium: Any, serve: Any, *wheels: Path) -> list[str]:
 def assert_clean(state: dict[str, Any], *gone: str) -> None:
     """The loader's state after a fault: nothing half loaded, hooks in place."""
     assert state["loading"] == []  # no entry Emscripten would take as loaded
+    assert state["got"] == []  # nothing of the failed modules in the GOT
     assert state["waiters"] == []
     assert state["importDepth"] == 0 and state["hidden"] == 0
     assert state["dlopen_hooked"] and state["unpack_hooked"] and state["import_hooked"]
