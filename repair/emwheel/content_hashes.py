@@ -111,4 +111,7 @@ def read_content(
     inflater.finish()
     if info.compress_type == zipfile.ZIP_STORED:
         return raw, hashes
-    return zlib.decompress(raw, -15, max(info.file_size, 1)), hashes
+    try:
+        return zlib.decompress(raw, -15, max(info.file_size, 1)), hashes
+    except zlib.error as e:  # not expected after the first pass; never a traceback
+        raise InvalidInput(f"{source.describe(file)}: corrupt data ({e})") from None
