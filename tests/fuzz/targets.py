@@ -18,8 +18,10 @@ committed corpus and crash file, in the host tests (tests/test_fuzz_corpus.py).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -185,7 +187,9 @@ def _abi() -> PyodideAbi:
 
 @cache
 def _wheel_dir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="emwheel-fuzz-"))
+    folder = Path(tempfile.mkdtemp(prefix="emwheel-fuzz-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def fuzz_wheel(data: bytes) -> None:
