@@ -37,10 +37,14 @@ __all__ = ["activate", "deactivate", "install_timings", "is_active"]
 _INSTALLED_BY_LOAD_PACKAGE = "pyodide.loadPackage"
 
 
-# Chromium refuses to compile or instantiate a module over 8 MiB synchronously on the main
-# thread, and Python's import of an extension is a synchronous dlopen: such modules are
-# always loaded at install time.
+# Chromium refuses to compile or instantiate a module over 8 MiB synchronously on a page's
+# main thread, and Python's import of an extension is a synchronous dlopen: there, such
+# modules are always loaded at install time. Node and Web Workers have no such limit.
 SYNC_LOAD_LIMIT = 8 * 1024 * 1024
+# In lazy mode, modules loaded on import that are at least this large are compiled at
+# install time, off the JavaScript thread; smaller ones compile in a few milliseconds on
+# import, and compiling them ahead would only cost those never imported.
+PRECOMPILE_MIN = 256 * 1024
 
 
 class _Loader:
@@ -57,6 +61,9 @@ class _Loader:
         self.timings: dict[str, InstallTimings] = {}  # by wheel, in install order
         self.import_watch = ImportWatch(
             self.hook.beginImport, self.hook.endImport, lambda path: self.hook.describe(path)
+        )
+        self.sync_load_limited = bool(
+            run_js("typeof window === 'object' && typeof document === 'object'")
         )
 
     def install(self) -> None:
@@ -105,12 +112,26 @@ class _Loader:
             timings.hashing_wall_seconds = timings.hashing_seconds
         with measure(timings, "planning"):
             plan = self.plan(wheel, manifest, root, runtime_paths, installer)
-            paths = [m.path for m in plan.modules if not self.lazy or load_now(m)]
+            limited = self.sync_load_limited
+            paths = [m.path for m in plan.modules if not self.lazy or load_now(m, limited)]
             timings.loaded_at_install = len(paths)
             if native_hashes:
                 timings.hash_method = "webcrypto"
                 paths.append(self.expect_hashes(wheel, manifest, root, paths, manifest_file))
+            if native_hashes and self.lazy:
+                self.precompile(wheel, plan, set(paths))
         return paths
+
+    def precompile(self, wheel: str, plan: WheelLoadPlan, load_now: set[str]) -> None:
+        """Have the hook compile, during the install, the modules Python will import later
+        (the install's check step waits for them; with no check step, no compiling ahead)."""
+        from pyodide.ffi import to_js
+
+        later = [
+            m.path for m in plan.modules if m.path not in load_now and m.size >= PRECOMPILE_MIN
+        ]
+        if later:
+            self.hook.precompile(wheel, to_js(later))
 
     def plan(
         self,
@@ -170,6 +191,10 @@ class _Loader:
             timings,
             hook_seconds=measured.hook / 1000,
             loading_seconds=measured.loading / 1000,
+            compiled_ahead=int(measured.compiledAhead),
+            compiled_ahead_used=int(measured.compiledUsed),
+            compiling_wall_seconds=measured.compilingWall / 1000,
+            compile_wait_seconds=measured.compileWait / 1000,
         )
         if timings.hash_method == "webcrypto":
             result.hashing_seconds = measured.hashing / 1000
@@ -178,12 +203,12 @@ class _Loader:
         return result
 
 
-def load_now(module: ModuleLoad) -> bool:
+def load_now(module: ModuleLoad, sync_load_limited: bool) -> bool:
     """In lazy mode: what must still be loaded at install time. Everything else is an
     extension module that Python's import loads when it is first imported."""
     if module.kind != "extension" or module.pyodide_packages or module.wait_for:
         return True  # libraries, and what needs an asynchronous step first
-    return module.size > SYNC_LOAD_LIMIT
+    return sync_load_limited and module.size > SYNC_LOAD_LIMIT
 
 
 def _read_manifest(wheel: str, manifest_file: Path) -> Manifest:

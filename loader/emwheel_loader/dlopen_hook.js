@@ -28,6 +28,11 @@
   // context, as pytest-pyodide's driver makes, has neither unless it passes them in).
   const subtle = globalThis.crypto?.subtle;
   const now = globalThis.performance ? () => performance.now() : () => Date.now();
+  // Emscripten's WebAssembly object. Under a Node vm context (pytest-pyodide's driver), the
+  // one run_js sees here is another realm's, whose modules Emscripten would not recognize
+  // (instanceof) and whose constructor it does not call; a function of Emscripten's code
+  // leads to its realm.
+  const wasm = Module.UTF8ToString.constructor("return WebAssembly")();
 
   const hook = {
     original: Module._emscripten_dlopen_promise,
@@ -40,7 +45,10 @@
     timings: new Map(), // wheel -> milliseconds of own work, see timing()
     importDepth: 0, // extension module imports under way (one may import another)
     importSnapshots: [], // per import under way: Emscripten's state before it, see snapshot()
+    importing: [], // the paths of the imports under way, innermost last
     hidden: new Map(), // global library -> its exports, while an import is under way
+    compiled: new Map(), // absolute path -> {module, bytes}: compiled ahead of its import
+    precompiles: new Map(), // wheel -> Promise: its compiles ahead of import have settled
     providerGraceMs: 1000,
     // Whether this hook can check hashes (crypto.subtle exists in secure contexts only:
     // https, localhost, Node); if not, the Python side checks them with hashlib.
@@ -67,25 +75,64 @@
       hook.checks.set(checkPath, wheel);
     },
 
+    // Compile the extension modules Python will import later (lazy mode), each once its
+    // digest matched. WebAssembly.compile works off the JavaScript thread, overlapped with
+    // the install's loads. The install's check step waits for these compiles as well: a
+    // synchronous import right after the install gives this thread no turn, so a compile
+    // still under way would not finish before the import needs it (its promise resolves
+    // here). An import that finds its module compiled skips the synchronous compile (see
+    // compiledModule()); a compile that failed is left to the import, which reports it.
+    precompile(wheel, paths) {
+      const digests = hook.digests.get(wheel)?.files;
+      const start = now();
+      const compiles = paths.map(async (path) => {
+        await digests?.get(path);
+        const bytes = fileBytes(path);
+        const module = await wasm.compile(bytes);
+        if (hook.plans.get(path)?.wheel === wheel) hook.compiled.set(path, { module, bytes });
+        timing(wheel).compiledAhead += 1;
+      });
+      const all = Promise.allSettled(compiles).then(() => {
+        timing(wheel).compilingWall = now() - start;
+      });
+      hook.precompiles.set(wheel, all);
+    },
+
     forget(wheel) {
+      for (const path of hook.compiled.keys()) {
+        if (hook.plans.get(path)?.wheel === wheel) hook.compiled.delete(path);
+      }
       for (const [path, plan] of hook.plans) if (plan.wheel === wheel) hook.plans.delete(path);
       for (const [path, owner] of hook.checks) if (owner === wheel) hook.checks.delete(path);
       hook.digests.delete(wheel);
+      hook.precompiles.delete(wheel);
       hook.timings.delete(wheel);
     },
 
-    // Around Python's import of an extension module (import_watch.py), a synchronous load
-    // this hook does not see: see hideGlobalExports() and settleGOT(). A failed import
-    // leaves Emscripten as it was before it (see restore()).
-    beginImport() {
+    // Around Python's import of an extension module (import_watch.py; path: the file), a
+    // synchronous load this hook does not see: see hideGlobalExports(), compiledModule()
+    // and settleGOT(). A failed import leaves Emscripten as it was before it (see
+    // restore()).
+    beginImport(path) {
       hook.importSnapshots.push(snapshot());
-      if (hook.importDepth++ === 0) hideGlobalExports();
+      hook.importing.push(path);
+      if (hook.importDepth++ > 0) return;
+      hideGlobalExports();
+      if (hook.compiled.size > 0) {
+        hook.moduleConstructor = wasm.Module;
+        wasm.Module = new Proxy(wasm.Module, { construct: compiledModule });
+      }
     },
 
     endImport(failed) {
       const before = hook.importSnapshots.pop();
+      hook.importing.pop();
       if (failed && before !== undefined) restore(before);
       if (--hook.importDepth > 0) return;
+      if (hook.moduleConstructor !== undefined) {
+        wasm.Module = hook.moduleConstructor;
+        hook.moduleConstructor = undefined;
+      }
       showGlobalExports();
       settleGOT();
     },
@@ -109,7 +156,11 @@
       const checked = hook.checks.get(path);
       if (checked !== undefined) {
         const all = hook.digests.get(checked)?.all;
-        return Module.promiseMap.allocate({ promise: waitForDigest(checked, all) });
+        const promise = Promise.all([
+          waitForDigest(checked, all),
+          waitForCompiles(checked, hook.precompiles.get(checked)),
+        ]);
+        return Module.promiseMap.allocate({ promise });
       }
       const plan = hook.plans.get(path);
       if (plan === undefined) return hook.original(ptr, flags);
@@ -121,11 +172,17 @@
   // Milliseconds of the hook's work for a wheel: hashing (what loads and the check step
   // waited for digests), hashingWall (from the first digest's start to the last one's end,
   // mostly while Emscripten loads), hook (bookkeeping around its loads), loading
-  // (Emscripten's loads: not own work).
+  // (Emscripten's loads: not own work); compiledAhead (modules compiled for a later
+  // import; compiledUsed: of those, imported so far), compilingWall (from the first of those compiles' start to the last one's end)
+  // and compileWait (what the check step waited for them after the digests: compiling is
+  // work stock Pyodide does at install too, not bookkeeping).
   function timing(wheel) {
     let entry = hook.timings.get(wheel);
     if (entry === undefined) {
-      entry = { hashing: 0, hashingWall: 0, hashedBytes: 0, hook: 0, loading: 0 };
+      entry = {
+        hashing: 0, hashingWall: 0, hashedBytes: 0, hook: 0, loading: 0,
+        compiledAhead: 0, compiledUsed: 0, compilingWall: 0, compileWait: 0,
+      };
       hook.timings.set(wheel, entry);
     }
     return entry;
@@ -173,6 +230,14 @@
     }
   }
 
+  async function waitForCompiles(wheel, promise) {
+    if (promise === undefined) return;
+    await hook.digests.get(wheel)?.all.catch(() => {}); // the digests' wait is counted apart
+    const start = now();
+    await promise;
+    timing(wheel).compileWait += now() - start;
+  }
+
   async function checkHash(wheel, path, library, expected) {
     const bytes = fileBytes(path);
     timing(wheel).hashedBytes += bytes.length;
@@ -199,6 +264,35 @@
   }
 
   // -- loading -----------------------------------------------------------------------------
+
+  // WebAssembly.Module while Python imports an extension module: Emscripten compiles the
+  // module's bytes with it (loadWebAssemblyModule), synchronously, from a copy it read from
+  // the path the import names. The module compiled ahead from that file is returned
+  // instead, if the bytes are the same (length, and three samples: a file changed since
+  // the install is compiled from its new bytes).
+  function compiledModule(target, args, newTarget) {
+    const path = hook.importing[hook.importing.length - 1];
+    const ahead = hook.compiled.get(path);
+    if (ahead !== undefined && sameBytes(args[0], ahead.bytes)) {
+      hook.compiled.delete(path);
+      const wheel = hook.plans.get(path)?.wheel;
+      if (wheel !== undefined) timing(wheel).compiledUsed += 1;
+      return ahead.module;
+    }
+    return Reflect.construct(target, args, newTarget);
+  }
+
+  function sameBytes(data, known) {
+    if (!ArrayBuffer.isView(data) || data.byteLength !== known.length) return false;
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength); // HEAP8.slice
+    const sample = 4096;
+    for (const start of [0, (known.length >> 1) - sample, known.length - sample]) {
+      const from = Math.max(0, start);
+      const end = Math.min(known.length, from + sample);
+      for (let i = from; i < end; i++) if (bytes[i] !== known[i]) return false;
+    }
+    return true;
+  }
 
   // dlopen through Emscripten, returning a Promise; the path is copied into the heap.
   function dlopenPath(path, flags) {

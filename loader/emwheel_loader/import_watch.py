@@ -23,7 +23,7 @@ __all__ = ["ImportWatch"]
 class ImportWatch:
     def __init__(
         self,
-        begin: Callable[[], Any],
+        begin: Callable[[str | None], Any],
         end: Callable[[bool], Any],
         describe: Callable[[str], str | None],
     ) -> None:
@@ -39,7 +39,7 @@ class ImportWatch:
         begin, end, describe = self.begin, self.end, self.describe
 
         def create_module(loader: ExtensionFileLoader, spec: ModuleSpec) -> ModuleType:
-            begin()
+            begin(spec.origin)
             failed = True
             try:
                 module = original(loader, spec)

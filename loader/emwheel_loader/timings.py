@@ -39,6 +39,14 @@ class InstallTimings:
     planning_seconds: float = 0.0  # load order, lookup names, handing the plan to the hook
     hook_seconds: float = 0.0  # dlopen_hook.js's bookkeeping around each load
     loading_seconds: float = 0.0  # Emscripten's loads of the planned modules: not own work
+    # Lazy mode: modules compiled during the install for a later import (not own work: stock
+    # Pyodide compiles every module at install), the span of those compiles, and what the
+    # install waited for them after the loads and digests; compiled_ahead_used: of those,
+    # the ones imported so far, which skipped the compile on import.
+    compiled_ahead: int = 0
+    compiled_ahead_used: int = 0
+    compiling_wall_seconds: float = 0.0
+    compile_wait_seconds: float = 0.0
 
     @property
     def own_seconds(self) -> float:
