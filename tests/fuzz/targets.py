@@ -58,8 +58,8 @@ __all__ = ["BASE_SECONDS", "SECONDS_PER_BYTE", "TARGETS", "TooSlow", "run_timed"
 # The budget of an input: BASE_SECONDS plus SECONDS_PER_BYTE of its target per byte. The
 # worst cost per byte measured (docs/fuzzing.md: seeds' headers followed by 256 KB runs of
 # one byte, on a loaded machine) is 5 us (wasm), 77 us (dylink: ten parses per input of
-# subsections one or two bytes long), under 0.1 us (manifest, wheel); the budget is four
-# times that at least. The wheel target's fixed cost is 45 ms a wheel.
+# subsections one or two bytes long), under 0.1 us (manifest, wheel); the budget is about
+# four times that. The wheel target's fixed cost is 45 ms a wheel.
 BASE_SECONDS = 2.0
 SECONDS_PER_BYTE = {"wasm": 20e-6, "dylink": 300e-6, "manifest": 20e-6, "wheel": 20e-6}
 
@@ -106,7 +106,6 @@ def fuzz_wasm(data: bytes) -> None:
         _refused(lambda: summary.import_count)
         _refused(lambda: summary.exports_function("PyInit_fuzz"))
     _refused(lambda: read_dylink_prefix(io.BytesIO(data)))
-    table = None
     imports = _section_payload(data, SectionId.IMPORT)
     if imports is not None:
         careful = _refused(lambda: parse_import_section(imports))
