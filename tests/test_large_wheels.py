@@ -1,5 +1,6 @@
 """Large and many: `emwheel repair` and `emwheel check` of a wheel of 2,000 modules and of
-cadquery-ocp's 152 MB module, run as processes, in memory bounded by the sizes.
+cadquery-ocp's 152 MB module, and one `emwheel repair -j 2` of 50 wheels, run as processes,
+in memory bounded by the sizes.
 
 The bound on a command's peak RSS (largest single process, from wait4; see
 support/peak_memory.py) is derived from the input:
@@ -130,3 +131,26 @@ def test_large_module_repair_and_check_in_bounded_memory(
     (repair_floor, check_floor), twice = floors, 2 * modules_size(output)
     assert_within("repair", repaired, repair_floor, bound(repair_floor, output), twice)
     assert_within("check", checked, check_floor, bound(check_floor, output), twice)
+
+
+def test_fifty_wheels_in_one_repair_on_both_cores_in_bounded_memory(
+    floors: tuple[int, int], tmp_path: Path
+) -> None:
+    fifty = many_module_wheels(50, 8, padding=128 * 1024)
+    out = tmp_path / "out"
+    run = emwheel("repair", "-j", "2", "-w", out, "-L", fifty.libdir, *fifty.wheels)
+    assert run.returncode == 0, run.stderr
+
+    written = sorted(p.name for p in out.glob("*.whl"))
+    assert written == sorted(w.name for w in fifty.wheels)
+    for wheel in (out / name for name in written):
+        vendored = [m for m in manifest_of(wheel).values() if "vendored_from" in m]
+        assert sorted(str(m["vendored_from"]) for m in vendored) == sorted(LIBRARIES)
+    # Worker processes did the work: more than one process alive at once.
+    assert run.tree_rss > run.max_rss
+    # Each process holds one wheel at a time: the largest is bounded by one wheel's
+    # bound, whatever the number of wheels (all 50 held at once would fail).
+    repair_floor, _ = floors
+    one_wheel = bound(repair_floor, out / written[0])
+    everything = sum(modules_size(out / name) for name in written)
+    assert_within("repair -j 2", run, repair_floor, one_wheel, everything)
