@@ -220,3 +220,32 @@ def test_results_and_progress_never_share_a_line(
     repaired = [line for line in lines if "repaired" in line]
     assert [line.split()[0] for line in repaired] == ["repaired", "repaired"]
     assert all(line.startswith(("repaired ", "  ")) or not line for line in lines), lines
+
+
+def test_show_quiet_prints_only_what_is_wrong_and_verbose_adds_details(
+    wheels: list[Path], libdir: Path, tmp_path: Path
+) -> None:
+    broken = run_emwheel("show", "-q", wheels[0])  # libmid.so is missing
+    assert broken.code == 0, broken.err
+    assert broken.out.splitlines()[0] == str(wheels[0])
+    assert "NEEDED libmid.so -> MISSING" in broken.out
+    assert "PATH" not in broken.out  # no table
+    out = tmp_path / "out"
+    assert run_emwheel("repair", "-q", "-w", out, "-L", libdir, wheels[0]).code == 0
+    repaired = out / wheels[0].name
+    assert (run_emwheel("show", "-q", repaired).out, run_emwheel("show", "-q", repaired).code) == (
+        "",
+        0,
+    )
+    normal = run_emwheel("show", repaired).out
+    verbose = run_emwheel("show", "-v", repaired).out
+    assert "RUNTIME_PATH $ORIGIN" in verbose and "RUNTIME_PATH $ORIGIN" not in normal
+    assert " imports, " in verbose and " exports" in verbose
+
+
+def test_show_prints_no_empty_line_when_its_only_input_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad-1.0-py3-none-any.whl"
+    bad.write_bytes(b"not a zip")
+    result = run_emwheel("show", bad)
+    assert (result.code, result.out) == (2, "")
+    assert result.err.startswith("emwheel: error: ")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .archive_limits import add_limit_arguments, limits_from_arguments, limits_in_force
+from .terminal import add_verbosity_arguments
 
 HELP = "show the WebAssembly modules of wheels, folders or module files and what they need"
 DESCRIPTION = """\
@@ -38,6 +39,12 @@ def configure_parser(subparsers: Any) -> None:
         action="store_true",
         help="print JSON (schema: docs/schemas/show.schema.json); nothing if any input fails",
     )
+    add_verbosity_arguments(
+        parser,
+        quiet="print only what is wrong (missing libraries, findings, manifests that disagree); "
+        "nothing when all is well",
+        verbose="also show each module's RUNTIME_PATH and its numbers of imports and exports",
+    )
     add_limit_arguments(parser)
     parser.set_defaults(execute=execute)
 
@@ -45,7 +52,7 @@ def configure_parser(subparsers: Any) -> None:
 def execute(args: argparse.Namespace) -> int:
     from .errors import EmwheelError
     from .show import SourceReport, show
-    from .show_output import render_json, render_text
+    from .show_output import render_json, render_problems, render_text
     from .terminal import color_wanted
 
     reports: list[SourceReport] = []
@@ -63,5 +70,11 @@ def execute(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(render_json(reports), indent=2) + "\n")
     else:
         color = color_wanted(sys.stdout)
-        print("\n\n".join(render_text(report, color) for report in reports))
+        if args.verbosity < 0:
+            texts = [render_problems(report, color) for report in reports]
+        else:
+            texts = [render_text(report, color, args.verbosity > 0) for report in reports]
+        texts = [text for text in texts if text]
+        if texts:  # nothing at all, not an empty line, when no input gives any text
+            print("\n\n".join(texts))
     return 2 if failed else 0

@@ -144,8 +144,27 @@ def _describe_needed(lib: NeededLibrary) -> tuple[str, bool]:
     raise AssertionError(lib.resolution)
 
 
-def render_text(report: SourceReport, color: bool = False) -> str:
-    """The report as aligned columns; ``color``: ANSI colours (for a terminal)."""
+def render_problems(report: SourceReport, color: bool = False) -> str:
+    """Only what is wrong (``show --quiet``): each NEEDED library that will not be found,
+    each finding and each manifest that disagrees; "" when nothing is."""
+    lines: list[str] = []
+    for module in report.modules:
+        for text, bad in (_describe_needed(lib) for lib in module.needed):
+            if bad:
+                lines.append(f"  {module.path}: NEEDED {paint(text, RED, color)}")
+    for m in report.manifests:
+        if m.manifest is None or m.problems:
+            lines.append(f"  manifest: {m.path} ({'; '.join(m.problems) or 'unreadable'})")
+    for f in report.findings:
+        where = f"{f.path}: " if f.path else ""
+        label = paint(f.severity.upper(), RED if f.severity == "error" else YELLOW, color)
+        lines.append(f"  {label}: {where}{f.message}")
+    return "\n".join([paint(report.source, BOLD, color), *lines]) if lines else ""
+
+
+def render_text(report: SourceReport, color: bool = False, verbose: bool = False) -> str:
+    """The report as aligned columns; ``color``: ANSI colours (for a terminal); ``verbose``:
+    under each module, its RUNTIME_PATH and its numbers of imports and exports."""
     lines = [paint(report.source, BOLD, color)]
     if report.wheel is not None:
         tags = ", ".join(str(t) for t in report.wheel.tags)
@@ -179,6 +198,12 @@ def render_text(report: SourceReport, color: bool = False) -> str:
                 first = False
             else:
                 rows.append(("", "", "", text))
+        if verbose and module.format == "wasm":
+            runtime_path = ":".join(module.runtime_path) or "-"
+            rows.append(("", "", "", f"RUNTIME_PATH {runtime_path}"))
+            rows.append(
+                ("", "", "", f"{module.import_count} imports, {module.export_count} exports")
+            )
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for number, row in enumerate(rows):
         text = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3]))
