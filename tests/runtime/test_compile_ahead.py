@@ -10,7 +10,6 @@ and on import elsewhere (Node, Web Workers), compiled ahead.
 from __future__ import annotations
 
 import random
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,7 @@ from typing import Any
 import pytest
 from pytest_pyodide import run_in_pyodide
 
-from emwheel.repair import repair_wheel
-from emwheel.repair_plan import RepairOptions
-
-from support.wheel_builder import build_wheel
+from support.test_package import repaired_test_package
 
 pytestmark = pytest.mark.runtime
 
@@ -67,19 +63,6 @@ def with_custom_section(module: bytes, name: bytes, size: int) -> bytes:
     return module + b"\x00" + leb(len(body)) + body
 
 
-def repaired_wheel(out: Path, modules: dict[str, Path], tag: str, extension: bytes) -> Path:
-    libdir = out / "libdir"
-    libdir.mkdir(parents=True)
-    for name in ("libmid.so", "libbase.so"):
-        shutil.copy(modules[name], libdir / name)
-    files = {
-        "testpkg/__init__.py": b"from ._testext import compute\n",
-        "testpkg/_testext.abi3.so": extension,
-    }
-    wheel = build_wheel(out / "dist", "testpkg", "1.0", files, tag=tag)
-    return repair_wheel(wheel, out / "repaired", RepairOptions(libdirs=(libdir,))).output
-
-
 @pytest.mark.parametrize("lazy", [True, False], ids=["lazy", "eager"])
 def test_the_extension_is_compiled_during_the_install_and_used_on_import(
     selenium_standalone: Any,
@@ -91,7 +74,7 @@ def test_the_extension_is_compiled_during_the_install_and_used_on_import(
     lazy: bool,
 ) -> None:
     extension = test_modules["_testext.abi3.so"].read_bytes()
-    wheel = repaired_wheel(tmp_path, test_modules, wheel_tag, extension)
+    wheel = repaired_test_package(tmp_path, test_modules, wheel_tag, extension)
     urls = serve(selenium_standalone, loader_wheel), serve(selenium_standalone, wheel)
     result = install_then_import(selenium_standalone, *urls, lazy, 0)
     assert result["value"] == 3 * 2 + 101
@@ -114,7 +97,7 @@ def test_small_modules_are_left_to_the_import(
     tmp_path: Path,
 ) -> None:
     extension = test_modules["_testext.abi3.so"].read_bytes()
-    wheel = repaired_wheel(tmp_path, test_modules, wheel_tag, extension)
+    wheel = repaired_test_package(tmp_path, test_modules, wheel_tag, extension)
     urls = serve(selenium_standalone, loader_wheel), serve(selenium_standalone, wheel)
     result = install_then_import(selenium_standalone, *urls, True, None)
     assert result["value"] == 3 * 2 + 101
@@ -132,7 +115,7 @@ def test_a_module_over_8_mib_loads_on_import_where_the_runtime_allows(
 ) -> None:
     plain = test_modules["_testext.abi3.so"].read_bytes()
     extension = with_custom_section(plain, b"emwheel.padding", 9 * 1024 * 1024)
-    wheel = repaired_wheel(tmp_path, test_modules, wheel_tag, extension)
+    wheel = repaired_test_package(tmp_path, test_modules, wheel_tag, extension)
     urls = serve(selenium_standalone, loader_wheel), serve(selenium_standalone, wheel)
     result = install_then_import(selenium_standalone, *urls, True, None)
     assert result["value"] == 3 * 2 + 101

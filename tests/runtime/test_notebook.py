@@ -15,18 +15,14 @@ In Chromium the cells also run in a Web Worker, where JupyterLite's kernel runs.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from emwheel.repair import repair_wheel
-from emwheel.repair_plan import RepairOptions
-
 from support.project_wheel import build_project_wheel
-from support.wheel_builder import build_wheel
+from support.test_package import repaired_test_package
 
 pytestmark = pytest.mark.runtime
 
@@ -79,17 +75,7 @@ def emwheel_wheel() -> Path:
 def loader_only_wheel(test_modules: dict[str, Path], wheel_tag: str, tmp_path: Path) -> Path:
     """testpkg (an extension NEEDing libmid, which NEEDs libbase) repaired with
     --no-runtime-path: stock Pyodide cannot find its libraries, the loader can."""
-    libdir = tmp_path / "libdir"
-    libdir.mkdir()
-    for name in ("libmid.so", "libbase.so"):
-        shutil.copy(test_modules[name], libdir / name)
-    files = {
-        "testpkg/__init__.py": b"from ._testext import compute\n",
-        "testpkg/_testext.abi3.so": test_modules["_testext.abi3.so"].read_bytes(),
-    }
-    wheel = build_wheel(tmp_path / "dist", "testpkg", "1.0", files, tag=wheel_tag)
-    options = RepairOptions(libdirs=(libdir,), runtime_path=False)
-    return repair_wheel(wheel, tmp_path / "repaired", options).output
+    return repaired_test_package(tmp_path, test_modules, wheel_tag, runtime_path=False)
 
 
 def cells(selenium: Any, serve: Serve, emwheel: Path, wheel: Path) -> list[str]:

@@ -10,7 +10,6 @@ main-thread counterpart is every other runtime test under ``--rt chrome``.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from emwheel.repair_plan import RepairOptions
 
 from support.derive import derive_unrepaired
 from support.real_wheels import fetch_real_wheel
-from support.wheel_builder import build_wheel
+from support.test_package import repaired_test_package
 
 pytestmark = [pytest.mark.runtime, pytest.mark.driver_timeout(180)]
 
@@ -82,20 +81,6 @@ value = "double radius = 2.5" in stage.GetRootLayer().ExportToString()
 """
 
 
-def c_test_wheel(out: Path, modules: dict[str, Path], tag: str) -> Path:
-    """testpkg: an extension NEEDing libmid, which NEEDs libbase, both from a libdir."""
-    libdir = out / "libdir"
-    libdir.mkdir(parents=True)
-    for name in ("libmid.so", "libbase.so"):
-        shutil.copy(modules[name], libdir / name)
-    files = {
-        "testpkg/__init__.py": b"from ._testext import compute\n",
-        "testpkg/_testext.abi3.so": modules["_testext.abi3.so"].read_bytes(),
-    }
-    wheel = build_wheel(out / "dist", "testpkg", "1.0", files, tag=tag)
-    return repair_wheel(wheel, out / "repaired", RepairOptions(libdirs=(libdir,))).output
-
-
 def derived_and_repaired(out: Path, source: Path, library: str) -> Path:
     derived = derive_unrepaired(source, (library,))
     return repair_wheel(derived.wheel, out, RepairOptions(libdirs=(derived.libdir,))).output
@@ -124,7 +109,7 @@ def test_c_test_extension_in_a_worker(
     tmp_path: Path,
 ) -> None:
     selenium = selenium_webworker_standalone
-    wheel = c_test_wheel(tmp_path, test_modules, wheel_tag)
+    wheel = repaired_test_package(tmp_path, test_modules, wheel_tag)
     urls = serve(selenium, loader_wheel), serve(selenium, wheel)
     result = run_in_worker(selenium, *urls, C_TEST_USE, "_testext")
     check_lazy_install(result)
