@@ -118,8 +118,8 @@ class _Loader:
             if native_hashes:
                 timings.hash_method = "webcrypto"
                 paths.append(self.expect_hashes(wheel, manifest, root, paths, manifest_file))
-            if native_hashes and self.lazy:
-                self.precompile(wheel, plan, set(paths))
+                if self.lazy:  # the compiles need the check step to wait in
+                    self.precompile(wheel, plan, set(paths))
         return paths
 
     def precompile(self, wheel: str, plan: WheelLoadPlan, load_now: set[str]) -> None:

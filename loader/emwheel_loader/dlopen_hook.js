@@ -43,9 +43,9 @@
     checks: new Map(), // the path of a wheel's check step -> wheel
     digests: new Map(), // wheel -> {files: absolute path -> Promise, all: Promise}
     timings: new Map(), // wheel -> milliseconds of own work, see timing()
-    importDepth: 0, // extension module imports under way (one may import another)
-    importSnapshots: [], // per import under way: Emscripten's state before it, see snapshot()
-    importing: [], // the paths of the imports under way, innermost last
+    // Extension module imports under way (one may import another), innermost last: {path,
+    // before}, the file and Emscripten's state before its import (see snapshot()).
+    imports: [],
     hidden: new Map(), // global library -> its exports, while an import is under way
     compiled: new Map(), // absolute path -> {module, bytes}: compiled ahead of its import
     precompiles: new Map(), // wheel -> Promise: its compiles ahead of import have settled
@@ -114,9 +114,8 @@
     // and settleGOT(). A failed import leaves Emscripten as it was before it (see
     // restore()).
     beginImport(path) {
-      hook.importSnapshots.push(snapshot());
-      hook.importing.push(path);
-      if (hook.importDepth++ > 0) return;
+      hook.imports.push({ path, before: snapshot() });
+      if (hook.imports.length > 1) return;
       hideGlobalExports();
       if (hook.compiled.size > 0) {
         hook.moduleConstructor = wasm.Module;
@@ -125,10 +124,9 @@
     },
 
     endImport(failed) {
-      const before = hook.importSnapshots.pop();
-      hook.importing.pop();
-      if (failed && before !== undefined) restore(before);
-      if (--hook.importDepth > 0) return;
+      const { before } = hook.imports.pop();
+      if (failed) restore(before);
+      if (hook.imports.length > 0) return;
       if (hook.moduleConstructor !== undefined) {
         wasm.Module = hook.moduleConstructor;
         hook.moduleConstructor = undefined;
@@ -271,7 +269,7 @@
   // instead, if the bytes are the same (length, and three samples: a file changed since
   // the install is compiled from its new bytes).
   function compiledModule(target, args, newTarget) {
-    const path = hook.importing[hook.importing.length - 1];
+    const path = hook.imports[hook.imports.length - 1].path;
     const ahead = hook.compiled.get(path);
     if (ahead !== undefined && sameBytes(args[0], ahead.bytes)) {
       hook.compiled.delete(path);

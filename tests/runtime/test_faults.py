@@ -89,7 +89,7 @@ async def fault_then_good(
             loads: [...hook.loads.keys()],
             providers: [...hook.providers.entries()].map(([name, p]) => `${name} ${p.path}`),
             waiters: [...hook.waiters.keys()],
-            importDepth: hook.importDepth,
+            importDepth: hook.imports.length,
             hidden: hook.hidden.size,
             // the faulty modules' symbols: the undefined one, and their exports
             got: ["fault_missing_data", "fault_value", "PyInit__faultdata", "PyInit__faultext"]
