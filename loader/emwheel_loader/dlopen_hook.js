@@ -381,6 +381,18 @@
     }
   }
 
+  // The provider of a library, once one is announced; undefined when the library is
+  // loaded already. A provider whose load fails is forgotten (loadPlanned), possibly between
+  // its announcement and this function's next turn: then wait again, for another wheel to
+  // provide the library or for the grace period to end with waitForProvider's error.
+  async function announcedProvider(name, plan) {
+    for (;;) {
+      await waitForProvider(name, plan);
+      const provider = hook.providers.get(name);
+      if (provider !== undefined || name in Module.LDSO.loadedLibsByName) return provider;
+    }
+  }
+
   // Each planned module is loaded once: a second dlopen of it (its own installer after
   // another wheel's module needed it, or a concurrent install) waits for the first.
   function loadPlanned(path, flags, plan) {
@@ -433,8 +445,7 @@
 
   async function loadProviders(plan) {
     for (const name of plan.waitFor) {
-      await waitForProvider(name, plan);
-      const provider = hook.providers.get(name);
+      const provider = await announcedProvider(name, plan);
       const providerPlan = provider && hook.plans.get(provider.path);
       if (!providerPlan) continue;
       try {
