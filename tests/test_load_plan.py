@@ -99,3 +99,34 @@ def test_own_seconds_is_the_sum_of_the_loaders_steps() -> None:
     )
     assert timings.own_seconds == 31  # Emscripten's loads are not the loader's work
     assert timings.as_dict()["own_seconds"] == 31
+
+
+@pytest.mark.parametrize("provider_known", [False, True], ids=["unknown", "known"])
+def test_a_library_left_to_another_wheel_is_loaded_first_even_when_known(
+    test_modules: dict[str, Path], tmp_path: Path, provider_known: bool
+) -> None:
+    """libbase.so excluded at repair: libmid needs it from another wheel. Known (a wheel
+    planned already provides it) or not, the hook must load it before libmid, since that
+    wheel's load may not have finished or may fail; only an unknown one is waited for."""
+    libdir = tmp_path / "libdir"
+    libdir.mkdir()
+    for name in ("libmid.so", "libbase.so"):
+        shutil.copy(test_modules[name], libdir / name)
+    files = {
+        "testpkg/__init__.py": b"from ._testext import compute\n",
+        "testpkg/_testext.abi3.so": test_modules["_testext.abi3.so"].read_bytes(),
+    }
+    wheel = build_wheel(tmp_path / "dist", "testpkg", "1.0", files, tag=TAG)
+    options = RepairOptions(libdirs=(libdir,), exclude=("libbase.so",))
+    repaired = repair_wheel(wheel, tmp_path / "out", options).output
+    root = tmp_path / "site-packages"
+    with zipfile.ZipFile(repaired) as zf:
+        zf.extractall(root)
+    manifest = Manifest.from_json((root / "testpkg.libs" / MANIFEST_FILENAME).read_bytes(), "m")
+    known = (lambda name: name) if provider_known else (lambda name: None)
+    plan = plan_wheel_load(
+        WHEEL, manifest, root.resolve(), pyodide_packages=(), known_libraries=known
+    )
+    (mid,) = [m for m in plan.modules if m.library.startswith("testpkg.libs/libmid-")]
+    assert mid.from_other_wheels == ("libbase.so",)
+    assert mid.wait_for == (() if provider_known else ("libbase.so",))

@@ -54,8 +54,10 @@ class _Loader:
         self.internals = internals
         self.verify_hashes = verify_hashes
         self.lazy = lazy
-        source = resources.files(__package__).joinpath("dlopen_hook.js").read_text()
-        self.hook = run_js(source)(internals.module, internals.pyodide_js)
+        sources = resources.files(__package__)
+        hook = run_js(sources.joinpath("dlopen_hook.js").read_text())
+        immutable_globals = run_js(sources.joinpath("immutable_globals.js").read_text())
+        self.hook = hook(internals.module, internals.pyodide_js, immutable_globals)
         self.original_unpack = internals.package_loader.unpack_buffer
         self.plans: dict[str, WheelLoadPlan] = {}
         self.timings: dict[str, InstallTimings] = {}  # by wheel, in install order
@@ -161,7 +163,7 @@ class _Loader:
                 module.global_,
                 to_js([list(item) for item in module.aliases.items()]),
                 to_js(list(module.pyodide_packages)),
-                to_js(list(module.wait_for)),
+                to_js(list(module.from_other_wheels)),
                 installer == _INSTALLED_BY_LOAD_PACKAGE,
             )
         for name, path in plan.provides.items():

@@ -20,8 +20,9 @@
 // step waited for digests, and its bookkeeping around each load, apart from Emscripten's
 // loads themselves.
 //
-// Evaluated with pyodide.code.run_js; evaluates to a function of (Module, pyodide).
-(Module, pyodide) => {
+// Evaluated with pyodide.code.run_js; evaluates to a function of (Module, pyodide,
+// immutableGlobals), the last being what immutable_globals.js evaluates to.
+(Module, pyodide, immutableGlobals) => {
   const RTLD_GLOBAL = 256;
   const LOADING = "loading"; // what Emscripten's cache holds for a library being loaded
   // run_js evaluates this in the embedder's global scope, which may lack these (a Node vm
@@ -33,6 +34,7 @@
   // (instanceof) and whose constructor it does not call; a function of Emscripten's code
   // leads to its realm.
   const wasm = Module.UTF8ToString.constructor("return WebAssembly")();
+  const globals = immutableGlobals(wasm);
 
   const hook = {
     original: Module._emscripten_dlopen_promise,
@@ -44,19 +46,25 @@
     digests: new Map(), // wheel -> {files: absolute path -> Promise, all: Promise}
     timings: new Map(), // wheel -> milliseconds of own work, see timing()
     // Extension module imports under way (one may import another), innermost last: {path,
-    // before}, the file and Emscripten's state before its import (see snapshot()).
+    // loaded, before}: the file, whether it was loaded already, and Emscripten's state
+    // before its import (see snapshot()).
     imports: [],
     hidden: new Map(), // global library -> its exports, while an import is under way
     compiled: new Map(), // absolute path -> {module, bytes}: compiled ahead of its import
     precompiles: new Map(), // wheel -> Promise: its compiles ahead of import have settled
     providerGraceMs: 1000,
+    markedGlobals: 0, // immutable exported globals marked so far (see wrapWebAssembly())
     // Whether this hook can check hashes (crypto.subtle exists in secure contexts only:
     // https, localhost, Node); if not, the Python side checks them with hashlib.
     nativeDigest: typeof subtle?.digest === "function",
 
-    plan(path, wheel, library, global, aliases, packages, waitFor, viaLoadPackage) {
+    // fromOtherWheels: the libraries other wheels provide, loaded before this module, also
+    // when a wheel planned already provides them: that wheel's load may not have finished,
+    // or may fail.
+    plan(path, wheel, library, global, aliases, packages, fromOtherWheels, viaLoadPackage) {
       hook.plans.set(path, {
-        wheel, library, global, aliases: new Map(aliases), packages, waitFor, viaLoadPackage,
+        wheel, library, global, aliases: new Map(aliases), packages, fromOtherWheels,
+        viaLoadPackage,
       });
     },
 
@@ -89,6 +97,7 @@
         await digests?.get(path);
         const bytes = fileBytes(path);
         const module = await wasm.compile(bytes);
+        immutableExportsOf.set(module, globals.immutableExports(bytes));
         if (hook.plans.get(path)?.wheel === wheel) hook.compiled.set(path, { module, bytes });
         timing(wheel).compiledAhead += 1;
       });
@@ -110,27 +119,27 @@
     },
 
     // Around Python's import of an extension module (import_watch.py; path: the file), a
-    // synchronous load this hook does not see: see hideGlobalExports(), compiledModule()
-    // and settleGOT(). A failed import leaves Emscripten as it was before it (see
-    // restore()).
+    // synchronous load this hook does not see: see hideGlobalExports(), compiledModule(),
+    // wrapWebAssembly() and settleGOT(). A failed import leaves Emscripten as it was before
+    // it (see restore()).
+    // An import of a module loaded already (at install, or imported under another name)
+    // loads nothing: it is left alone, which keeps a wheel without a manifest exactly as in
+    // stock Pyodide (its modules are loaded at install).
     beginImport(path) {
-      hook.imports.push({ path, before: snapshot() });
-      if (hook.imports.length > 1) return;
+      const loaded = path !== null && isLoaded(path);
+      const outermost = hook.imports.every((entry) => entry.loaded);
+      hook.imports.push({ path, loaded, before: loaded ? undefined : snapshot() });
+      if (loaded || !outermost) return;
       hideGlobalExports();
-      if (hook.compiled.size > 0) {
-        hook.moduleConstructor = wasm.Module;
-        wasm.Module = new Proxy(wasm.Module, { construct: compiledModule });
-      }
+      wrapWebAssembly();
     },
 
     endImport(failed) {
-      const { before } = hook.imports.pop();
+      const { loaded, before } = hook.imports.pop();
+      if (loaded) return;
       if (failed) restore(before);
-      if (hook.imports.length > 0) return;
-      if (hook.moduleConstructor !== undefined) {
-        wasm.Module = hook.moduleConstructor;
-        hook.moduleConstructor = undefined;
-      }
+      if (!hook.imports.every((entry) => entry.loaded)) return;
+      unwrapWebAssembly();
       showGlobalExports();
       settleGOT();
     },
@@ -146,7 +155,7 @@
     },
 
     knows(name) {
-      return hook.providers.has(name) || name in Module.LDSO.loadedLibsByName;
+      return hook.providers.has(name) || isLoaded(name);
     },
 
     dlopen(ptr, flags) {
@@ -261,6 +270,60 @@
     return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
+  // -- Emscripten's WebAssembly, while it loads for the hook or for Python's import --------
+  //
+  // While a load of the hook's or an import is under way, WebAssembly.Module, .Instance and
+  // .instantiate are wrapped: the immutable globals of each instance they make are marked
+  // (immutable_globals.js) before Emscripten relocates them, and during an import the
+  // Module constructor returns the module compiled ahead (compiledModule()). The wrappers
+  // return what the originals return; windows may overlap (an import during an
+  // asynchronous load), so the originals come back when the last one ends.
+  // WebAssembly.Module -> where its immutable exported globals are (globals.immutableExports)
+  const immutableExportsOf = new WeakMap();
+  let wrapDepth = 0;
+  let unwrapped; // the originals, while wrapped
+
+  function wrapWebAssembly() {
+    if (wrapDepth++ > 0) return;
+    unwrapped = { Module: wasm.Module, Instance: wasm.Instance, instantiate: wasm.instantiate };
+    wasm.Module = new Proxy(unwrapped.Module, { construct: constructModule });
+    wasm.Instance = new Proxy(unwrapped.Instance, { construct: constructInstance });
+    const originals = unwrapped;
+    wasm.instantiate = (source, imports) => instantiate(originals, source, imports);
+  }
+
+  function unwrapWebAssembly() {
+    if (--wrapDepth > 0) return;
+    Object.assign(wasm, unwrapped);
+    unwrapped = undefined;
+  }
+
+  function constructModule(target, args, newTarget) {
+    const module = compiledModule(target, args, newTarget);
+    if (!immutableExportsOf.has(module)) {
+      immutableExportsOf.set(module, globals.immutableExports(args[0]));
+    }
+    return module;
+  }
+
+  function constructInstance(target, args, newTarget) {
+    const instance = Reflect.construct(target, args, newTarget);
+    hook.markedGlobals += globals.mark(instance, immutableExportsOf.get(args[0]));
+    return instance;
+  }
+
+  // Emscripten's asynchronous loads: instantiate(bytes) gives {module, instance};
+  // instantiate(module) an instance.
+  async function instantiate(originals, source, imports) {
+    const result = await originals.instantiate.call(wasm, source, imports);
+    if (result instanceof originals.Instance) {
+      hook.markedGlobals += globals.mark(result, immutableExportsOf.get(source));
+    } else {
+      hook.markedGlobals += globals.mark(result.instance, globals.immutableExports(source));
+    }
+    return result;
+  }
+
   // -- loading -----------------------------------------------------------------------------
 
   // WebAssembly.Module while Python imports an extension module: Emscripten compiles the
@@ -269,8 +332,8 @@
   // instead, if the bytes are the same (length, and three samples: a file changed since
   // the install is compiled from its new bytes).
   function compiledModule(target, args, newTarget) {
-    const path = hook.imports[hook.imports.length - 1].path;
-    const ahead = hook.compiled.get(path);
+    const path = hook.imports.at(-1)?.path;
+    const ahead = path === undefined ? undefined : hook.compiled.get(path);
     if (ahead !== undefined && sameBytes(args[0], ahead.bytes)) {
       hook.compiled.delete(path);
       const wheel = hook.plans.get(path)?.wheel;
@@ -304,6 +367,11 @@
     const promise = Module.getPromise(id);
     Module.promiseMap.free(id);
     return promise;
+  }
+
+  function isLoaded(path) {
+    const dso = cached(path) ?? cached(Module.PATH.normalize(path));
+    return dso !== undefined && dso.exports !== LOADING;
   }
 
   function cached(key) {
@@ -389,7 +457,7 @@
     for (;;) {
       await waitForProvider(name, plan);
       const provider = hook.providers.get(name);
-      if (provider !== undefined || name in Module.LDSO.loadedLibsByName) return provider;
+      if (provider !== undefined || isLoaded(name)) return provider;
     }
   }
 
@@ -417,6 +485,7 @@
     await waitForDigest(plan.wheel, hook.digests.get(plan.wheel)?.files.get(path));
     const before = own(plan.wheel, () => prepare(plan));
     const start = now();
+    wrapWebAssembly();
     try {
       await dlopenPath(path, plan.global ? flags | RTLD_GLOBAL : flags);
     } catch (error) {
@@ -424,6 +493,7 @@
       const detail = lastError() ?? String(error);
       throw new Error(`${plan.wheel}: ${plan.library}: ${detail}`);
     } finally {
+      unwrapWebAssembly();
       timing(plan.wheel).loading += now() - start;
     }
     if (plan.global) own(plan.wheel, () => registerLibrary(path));
@@ -444,7 +514,8 @@
   }
 
   async function loadProviders(plan) {
-    for (const name of plan.waitFor) {
+    for (const name of plan.fromOtherWheels) {
+      if (isLoaded(name)) continue;
       const provider = await announcedProvider(name, plan);
       const providerPlan = provider && hook.plans.get(provider.path);
       if (!providerPlan) continue;

@@ -48,7 +48,11 @@ class ModuleLoad:
     # the absolute path of the library it must find (see `_lookup_keys`).
     aliases: dict[str, str] = field(default_factory=dict)
     pyodide_packages: tuple[str, ...] = ()  # to load before this module
-    wait_for: tuple[str, ...] = ()  # library names another wheel must provide first
+    # Library names another wheel provides (excluded at repair time): all of them, which the
+    # hook has loaded before this module; and those of them no wheel planned so far
+    # provides, which make the hook wait for a wheel to announce them.
+    from_other_wheels: tuple[str, ...] = ()
+    wait_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,7 @@ def _module_load(
     own_path = absolute[entry.path]
     aliases: dict[str, str] = {}
     packages: list[str] = []
+    from_other_wheels: list[str] = []
     wait_for: list[str] = []
     for needed in entry.needed:
         if needed.path is not None:
@@ -226,6 +231,7 @@ def _module_load(
                 )
             packages.append(package)
         else:  # excluded at repair time: another wheel provides it
+            from_other_wheels.append(needed.name)
             if known_libraries(needed.name) is None:
                 wait_for.append(needed.name)
     return ModuleLoad(
@@ -236,6 +242,7 @@ def _module_load(
         size=entry.size,
         aliases=aliases,
         pyodide_packages=tuple(packages),
+        from_other_wheels=tuple(from_other_wheels),
         wait_for=tuple(wait_for),
     )
 

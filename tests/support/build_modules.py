@@ -48,6 +48,8 @@ RECIPES = (
         "_faultext_trap.abi3.so", "fault_ext.c", links=("libtrap.so",), import_undefined=True
     ),
     ModuleRecipe("_faultdata.abi3.so", "fault_data_ext.c", import_undefined=True),
+    # Exports data it reads through the GOT (tests/runtime/test_immutable_globals.py).
+    ModuleRecipe("_dataext.abi3.so", "data_ext.c", import_undefined=True),
 )
 
 
