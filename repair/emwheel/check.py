@@ -27,6 +27,7 @@ from emwheel_loader.manifest import MANIFEST_FILENAME, Manifest
 
 from .check_integrity import IntegrityCheck, hash_algorithms
 from .check_modules import ModuleReading, ModuleSymbols, read_modules
+from .check_symbols import SymbolSources, UnresolvedSymbol, resolve_imports
 from .content_hashes import hash_files
 from .errors import InvalidInput
 from .library_resolution import LibraryIndex, Resolution, resolve_needed
@@ -34,19 +35,11 @@ from .package_source import READ_ERRORS, PackageFile, PackageSource, open_source
 from .pyodide_abi import PyodideAbi
 from .pyodide_targets import known_library_files
 from .runtime_support import minimum_versions
+from .show import module_reports
 from .show_report import Finding
 from .tag_check import TagVerdict, check_tags
 
 __all__ = ["CheckReport", "ModuleCheck", "UnresolvedSymbol", "check_wheel"]
-
-_GOT = (b"GOT.mem", b"GOT.func")
-
-
-@dataclass(frozen=True)
-class UnresolvedSymbol:
-    name: str
-    import_module: str  # "env", "GOT.mem", "GOT.func", ...
-    effect: str  # "load fails" or "fatal at first call"
 
 
 @dataclass(frozen=True)
@@ -157,7 +150,7 @@ class _Checker:
         # loaded before it, its own, and those of the libraries it NEEDs (loaded first).
         loaded_so_far: set[bytes] = set()
         for m in modules:  # in archive order: the order Pyodide dlopens them at install
-            at_load = (loaded_so_far, m.exports, self._closure_exports(m, index, exports_by_path))
+            at_load = [loaded_so_far, m.exports, *self._closure_exports(m, index, exports_by_path)]
             checks.append(self._check_module(m, index, wheel_exports, at_load, excluded))
             if _loaded_at_install(m.file.install_path):
                 loaded_so_far.update(m.exports)
@@ -172,16 +165,18 @@ class _Checker:
 
     def _read_modules(self) -> list[ModuleSymbols]:
         """Every wasm module, read (in worker processes for a large wheel) while this process
-        does the integrity check, whose hashes of the modules come from that reading."""
+        hashes the other files; the integrity check takes the modules' hashes, and what
+        `show` reports of them, from that one reading."""
         if not self.integrity:
             return read_modules(self.source, self.jobs)
         algorithms = hash_algorithms(self.source)
         reading = ModuleReading(self.source, self.jobs, algorithms)
-        integrity = IntegrityCheck(self.source, self.loader)
         read = {file.archive_path for file in reading.files}
         hashes = hash_files(self.source, algorithms, skip=read)
         modules = reading.result()
         hashes |= {m.file.archive_path: m.hashes for m in modules}
+        facts = {m.file.archive_path: m.facts for m in modules}
+        integrity = IntegrityCheck(self.source, self.loader, module_reports(self.source, facts))
         self.findings += integrity.findings(hashes)
         return modules
 
@@ -216,7 +211,7 @@ class _Checker:
         module: ModuleSymbols,
         index: LibraryIndex,
         wheel_exports: set[bytes],
-        at_load: tuple[set[bytes], set[bytes], set[bytes]],
+        at_load: list[set[bytes]],
         excluded: set[str],
     ) -> ModuleCheck:
         path = module.file.install_path
@@ -254,41 +249,12 @@ class _Checker:
                     f"needs {name}, which is in the wheel but on no RUNTIME_PATH entry: stock "
                     "Pyodide will not find it (emwheel repair adds the entry)", path,
                 ))  # fmt: skip
-        counts = {"pyodide": 0, "wheel": 0, "packages": 0}
-        unresolved: list[UnresolvedSymbol] = []
-        late: list[str] = []
-        unverified: list[str] = []
-        weak_unresolved = 0
-        main = self.target.main_symbol_bytes
-        prefixes = self.target.symbol_prefix_bytes
-        loaded, own, closure = at_load
-        for import_module, symbol, kind in module.imports:
-            env = import_module == b"env"
-            got = not env and import_module in _GOT
-            from_main = symbol in main
-            if (env and (from_main or symbol.startswith(prefixes))) or (got and from_main):
-                counts["pyodide"] += 1
-                continue
-            if (env or got) and symbol in package_exports:
-                counts["packages"] += 1
-                continue
-            bound_at_load = got or kind != 0  # functions from env bind lazily
-            if (env or got) and (
-                (symbol in loaded or symbol in own or symbol in closure)
-                if bound_at_load
-                else symbol in wheel_exports
-            ):
-                counts["wheel"] += 1
-            elif (import_module, symbol) in module.weak:
-                weak_unresolved += 1
-            elif unknown_sources and (env or got):
-                unverified.append(symbol.decode("utf-8", "replace"))
-            else:
-                text = symbol.decode("utf-8", "replace")
-                effect = "load fails" if bound_at_load else "fatal at first call"
-                unresolved.append(UnresolvedSymbol(text, import_module.decode(), effect))
-                if bound_at_load and symbol in wheel_exports:
-                    late.append(text)
+        sources = SymbolSources(
+            self.target.main_symbol_bytes, self.target.symbol_prefix_bytes, package_exports,
+            wheel_exports, at_load, bool(unknown_sources),
+        )  # fmt: skip
+        verdict = resolve_imports(module.imports, module.weak, sources)
+        unresolved, late, unverified = verdict.unresolved, verdict.late, verdict.unverified
         if late:
             self.findings.append(Finding(
                 "error", "defined-too-late",
@@ -320,23 +286,24 @@ class _Checker:
             path=path,
             kind=module.kind,
             features=module.features,
-            imports=len(module.imports),
-            resolved_by={k: v for k, v in counts.items() if v},
+            imports=len(module.imports.names),
+            resolved_by={k: v for k, v in verdict.counts.items() if v},
             unresolved=tuple(unresolved),
             unverified=tuple(unverified),
-            weak_unresolved=weak_unresolved,
+            weak_unresolved=verdict.weak_unresolved,
             pyodide_packages=tuple(dict.fromkeys(packages)),
         )
 
     def _closure_exports(
         self, module: ModuleSymbols, index: LibraryIndex, exports_by_path: dict[str, set[bytes]]
-    ) -> set[bytes]:
+    ) -> list[set[bytes]]:
         """Exports of the wheel's libraries this module NEEDs, transitively: Emscripten
-        loads them before the module itself."""
+        loads them before the module itself. One set per library (a union would copy the
+        largest library's exports once per module that NEEDs it)."""
         seen: set[str] = set()
         pending = [module]
         by_path = self._modules_by_path
-        exports: set[bytes] = set()
+        exports: list[set[bytes]] = []
         while pending:
             current = pending.pop()
             for name in current.needed:
@@ -347,7 +314,7 @@ class _Checker:
                 if path is None or path in seen or path not in by_path:
                     continue
                 seen.add(path)
-                exports |= exports_by_path[path]
+                exports.append(exports_by_path[path])
                 pending.append(by_path[path])
         return exports
 

@@ -9,7 +9,7 @@ whose manifest disagrees with its files, before loading any of it).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .content_hashes import FileHashes, hash_files
@@ -18,21 +18,26 @@ from .manifest_check import check_manifest, content_problems, find_manifests, lo
 from .package_source import PackageSource, open_source
 from .record_check import record_algorithms
 from .show import module_reports
-from .show_report import Finding
+from .show_report import Finding, ModuleReport
 from .wheel_integrity import integrity_findings, manifest_findings
 
 __all__ = ["IntegrityCheck", "check_integrity", "hash_algorithms"]
 
 
 class IntegrityCheck:
-    """Started on an open source: what needs no content is read at once (show's module
-    reports); ``findings`` takes the hashes of every file, which `check` gathers while
-    reading the modules."""
+    """Started on an open source and show's reports of its modules (read here when not
+    given: `check` passes those it derives from its own reading); ``findings`` takes the
+    hashes of every file, which `check` gathers while reading the modules."""
 
-    def __init__(self, source: PackageSource, loader: bool = False) -> None:
+    def __init__(
+        self,
+        source: PackageSource,
+        loader: bool = False,
+        modules: Sequence[ModuleReport] | None = None,
+    ) -> None:
         self.source = source
         self.severity = "error" if loader else "warning"
-        self.modules = module_reports(source)
+        self.modules = module_reports(source) if modules is None else modules
 
     def findings(self, hashes: Mapping[str, FileHashes]) -> list[Finding]:
         source = self.source

@@ -16,19 +16,19 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
-
-from emwheel_loader.dylink import LEGACY_DYLINK_SECTION_NAME
 
 from .archive_limits import ArchiveLimits, active_limits, limits_in_force
 from .content_hashes import FileHashes, read_content
 from .errors import WasmFormatError
 from .file_formats import PREFIX_SIZE, detect_format
 from .package_source import PackageFile, PackageSource, open_source
-from .show import extension_init_names
-from .symbol_tables import export_names, read_imports
+from .show import ModuleFacts, extension_init_names
+from .symbol_tables import ImportTable, read_export_names, read_imports
 from .wasm_features import detect_features
+from .wasm_imports_exports import exports_contain, vector_count
 from .wasm_module import SectionId, WasmModule
 
 __all__ = ["ModuleReading", "ModuleSymbols", "read_modules"]
@@ -40,33 +40,48 @@ PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 @dataclass
 class ModuleSymbols:
     file: PackageFile
-    kind: str  # "extension" or "shared"
-    needed: tuple[str, ...]
-    runtime_path: tuple[str, ...]
+    kind: str  # "extension" or "shared": whether it exports a PyInit_ symbol of any kind
     weak: set[tuple[bytes, bytes]]  # (module, name) of the weak imports
-    imports: list[tuple[bytes, bytes, int]]  # (module, name, kind), as read_imports gives
-    exports: set[bytes]
+    imports: ImportTable
+    export_names: list[bytes]  # in section order
     features: tuple[str, ...]
-    legacy_dylink: bool
     hashes: FileHashes  # of the whole file, for RECORD and the manifest
+    facts: ModuleFacts  # what `show` reports of it, so that it is not read again for that
+
+    @cached_property
+    def exports(self) -> set[bytes]:
+        return set(self.export_names)
+
+    @property
+    def needed(self) -> tuple[str, ...]:
+        return self.facts.dylink.needed if self.facts.dylink else ()
+
+    @property
+    def runtime_path(self) -> tuple[str, ...]:
+        return self.facts.dylink.runtime_path if self.facts.dylink else ()
+
+    @property
+    def legacy_dylink(self) -> bool:
+        return self.facts.dylink is not None and self.facts.dylink.is_legacy
 
     # A worker sends this back through a pipe: 175,000 import and 177,000 export names for
     # grill-usd-core, 70 MB. Pickled one by one they cost more than reading the modules
-    # saves; joined into a few byte strings they cost a copy and a split.
+    # saves; joined into one byte string each they cost a copy and a split.
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
+        state.pop("exports", None)  # the set, made again from the names
+        table = self.imports
         state["imports"] = (
-            _join([module for module, _, _ in self.imports]),
-            _join([name for _, name, _ in self.imports]),
-            bytes(kind for _, _, kind in self.imports),
-        )
-        state["exports"] = _join(list(self.exports))
+            _join(table.names), table.groups, table.kinds, table.other_modules, table.typed,
+            table.end,
+        )  # fmt: skip
+        state["export_names"] = _join(self.export_names)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        modules, names, kinds = state["imports"]
-        state["imports"] = list(zip(_split(modules), _split(names), kinds, strict=True))
-        state["exports"] = set(_split(state["exports"]))
+        names, *rest = state["imports"]
+        state["imports"] = ImportTable(_split(names), *rest)
+        state["export_names"] = _split(state["export_names"])
         self.__dict__.update(state)
 
 
@@ -182,26 +197,39 @@ def _read_module(source: PackageSource, file: PackageFile, algorithm: str | None
 
 
 def _summarize(file: PackageFile, data: bytes, hashes: FileHashes) -> ModuleSymbols:
+    # The dylink, import and export sections first, as `show` reads them (scan_module_stream):
+    # a module wrong in one of them is refused with the message `show` gives.
     module = WasmModule.parse(data)
-    module.validate()
     dylink = module.dylink
     header = module.section(SectionId.IMPORT)
     imports = read_imports(data, header.payload_offset, header.end) if header else None
     header = module.section(SectionId.EXPORT)
-    exports = export_names(data[header.payload_offset : header.end]) if header else set()
-    init_names = {n.encode() for n in extension_init_names(file.install_path)}
+    export_payload = data[header.payload_offset : header.end] if header else b""
+    exports = read_export_names(export_payload) if header else []
+    module.validate()
+    init_names = extension_init_names(file.install_path)
+    # `show`'s kind: a PyInit_ function; `check` has always counted a PyInit_ of any kind.
+    exported_inits = [name for name in init_names if name.encode() in exports]
+    init_function = any(exports_contain(export_payload, name) for name in exported_inits)
+    facts = ModuleFacts(
+        "extension" if init_function else "shared",
+        dylink,
+        len(imports.names) if imports else 0,
+        vector_count(export_payload),
+    )
     weak = {(i.module.encode(), i.field.encode()) for i in dylink.import_info if i.is_weak} \
         if dylink else set()  # fmt: skip
     features = detect_features(data, imports).features
     return ModuleSymbols(
         file=file,
-        kind="extension" if exports & init_names else "shared",
-        needed=dylink.needed if dylink else (),
-        runtime_path=dylink.runtime_path if dylink else (),
+        kind="extension" if exported_inits else "shared",
         weak=weak,
-        imports=imports.entries if imports else [],
-        exports=exports,
+        imports=imports or _NO_IMPORTS,
+        export_names=exports,
         features=tuple(sorted(str(f) for f in features)),
-        legacy_dylink=dylink is not None and dylink.name == LEGACY_DYLINK_SECTION_NAME,
         hashes=hashes,
+        facts=facts,
     )
+
+
+_NO_IMPORTS = ImportTable([], b"", b"", {}, [], 0)

@@ -7,9 +7,11 @@ read from the zip stream; code and data sections are never decompressed.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from emwheel_loader.dylink import LEGACY_DYLINK_SECTION_NAME
+from emwheel_loader.dylink import LEGACY_DYLINK_SECTION_NAME, DylinkSection
 
 from .errors import InvalidInput, WasmFormatError
 from .file_formats import PREFIX_SIZE, detect_format, looks_like_library
@@ -21,7 +23,7 @@ from .show_report import Finding, ModuleReport, SourceReport
 from .wasm_module import ModuleSummary, scan_module_stream
 from .wheel_integrity import integrity_findings, manifest_findings
 
-__all__ = ["Finding", "ModuleReport", "SourceReport", "module_reports", "show"]
+__all__ = ["Finding", "ModuleFacts", "ModuleReport", "SourceReport", "module_reports", "show"]
 
 
 def show(path: Path) -> SourceReport:
@@ -44,9 +46,30 @@ def _report(source: PackageSource) -> SourceReport:
     )
 
 
-def module_reports(source: PackageSource) -> list[ModuleReport]:
+@dataclass(frozen=True)
+class ModuleFacts:
+    """What the report of a WebAssembly module says of the module itself, however it was
+    read: from its first sections (`show`), or by `check`, which reads every module whole
+    and passes these in rather than have each module read a second time."""
+
+    kind: str  # "extension" or "shared", as module_kind says
+    dylink: DylinkSection | None
+    import_count: int
+    export_count: int
+
+    @classmethod
+    def of(cls, install_path: str, summary: ModuleSummary) -> ModuleFacts:
+        kind = module_kind(install_path, summary)
+        return cls(kind, summary.dylink, summary.import_count, summary.export_count)
+
+
+def module_reports(
+    source: PackageSource, read: Mapping[str, ModuleFacts] | None = None
+) -> list[ModuleReport]:
     """Every WebAssembly module of the source, and every file named like a library, with
-    NEEDED resolved against the first Pyodide the wheel's tags name."""
+    NEEDED resolved against the first Pyodide the wheel's tags name. ``read``: the facts of
+    modules read already, by archive path; any other module is scanned here."""
+    read = read or {}
     targets = _targets_of(source.wheel_name)
     target = targets[0] if targets else DEFAULT_TARGET
     index = LibraryIndex(f.install_path for f in source.files)
@@ -54,10 +77,11 @@ def module_reports(source: PackageSource) -> list[ModuleReport]:
     for file in source.files:
         if file.size == 0:
             continue
-        fmt = detect_format(source.read_prefix(file, PREFIX_SIZE))
+        facts = read.get(file.archive_path)
+        fmt = "wasm" if facts else detect_format(source.read_prefix(file, PREFIX_SIZE))
         if fmt == "wasm":
-            summary = _scan(source, file)
-            modules.append(_module_report(file, summary, index, target))
+            facts = facts or ModuleFacts.of(file.install_path, _scan(source, file))
+            modules.append(_module_report(file, facts, index, target))
         elif looks_like_library(file.install_path):
             modules.append(ModuleReport(file.install_path, file.archive_path, file.size, fmt))
     return modules
@@ -96,9 +120,9 @@ def module_kind(install_path: str, summary: ModuleSummary) -> str:
 
 
 def _module_report(
-    file: PackageFile, summary: ModuleSummary, index: LibraryIndex, target: PyodideTarget
+    file: PackageFile, facts: ModuleFacts, index: LibraryIndex, target: PyodideTarget
 ) -> ModuleReport:
-    dylink = summary.dylink
+    dylink = facts.dylink
     needed: tuple[NeededLibrary, ...] = ()
     runtime_path: tuple[str, ...] = ()
     if dylink is not None:
@@ -112,13 +136,13 @@ def _module_report(
         archive_path=file.archive_path,
         size=file.size,
         format="wasm",
-        kind=module_kind(file.install_path, summary),
+        kind=facts.kind,
         side_module=dylink is not None,
         dylink_section=dylink.name if dylink is not None else None,
         needed=needed,
         runtime_path=runtime_path,
-        import_count=summary.import_count,
-        export_count=summary.export_count,
+        import_count=facts.import_count,
+        export_count=facts.export_count,
         dylink_problems=dylink.problems if dylink is not None else (),
     )
 
