@@ -29,7 +29,7 @@ from .show import ModuleFacts, extension_init_names
 from .symbol_tables import ImportTable, read_export_names, read_imports
 from .wasm_features import detect_features
 from .wasm_imports_exports import exports_contain, vector_count
-from .wasm_module import SectionId, WasmModule
+from .wasm_module import HEADER_SIZE, SectionId, iter_section_headers, read_dylink
 
 __all__ = ["ModuleReading", "ModuleSymbols", "read_modules"]
 
@@ -196,17 +196,24 @@ def _read_module(source: PackageSource, file: PackageFile, algorithm: str | None
         raise WasmFormatError(f"{source.describe(file)}: {e}") from None
 
 
-def _summarize(file: PackageFile, data: bytes, hashes: FileHashes) -> ModuleSymbols:
-    # The dylink, import and export sections first, as `show` reads them (scan_module_stream):
-    # a module wrong in one of them is refused with the message `show` gives.
-    module = WasmModule.parse(data)
-    dylink = module.dylink
-    header = module.section(SectionId.IMPORT)
-    imports = read_imports(data, header.payload_offset, header.end) if header else None
-    header = module.section(SectionId.EXPORT)
-    export_payload = data[header.payload_offset : header.end] if header else b""
-    exports = read_export_names(export_payload) if header else []
-    module.validate()
+def _summarize(file: PackageFile, data: bytes | bytearray, hashes: FileHashes) -> ModuleSymbols:
+    view = memoryview(data)
+    dylink = None
+    imports = None
+    export_header = None
+    export_payload = b""
+    exports: list[bytes] = []
+    # The dylink, import and export sections as `show` reads them (scan_module_stream), in
+    # the module's order: a module wrong in one of them is refused with `show`'s message.
+    for header in iter_section_headers(view):
+        if header.offset == HEADER_SIZE:
+            dylink = read_dylink(view, header)
+        if header.id == SectionId.IMPORT and imports is None:
+            imports = read_imports(view, header.payload_offset, header.end)
+        elif header.id == SectionId.EXPORT and export_header is None:
+            export_header = header
+            export_payload = bytes(view[header.payload_offset : header.end])
+            exports = read_export_names(export_payload)
     init_names = extension_init_names(file.install_path)
     # `show`'s kind: a PyInit_ function; `check` has always counted a PyInit_ of any kind.
     exported_inits = [name for name in init_names if name.encode() in exports]
@@ -224,7 +231,7 @@ def _summarize(file: PackageFile, data: bytes, hashes: FileHashes) -> ModuleSymb
         file=file,
         kind="extension" if exported_inits else "shared",
         weak=weak,
-        imports=imports or _NO_IMPORTS,
+        imports=imports if imports is not None else _NO_IMPORTS,
         export_names=exports,
         features=tuple(sorted(str(f) for f in features)),
         hashes=hashes,

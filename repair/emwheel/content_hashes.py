@@ -4,17 +4,16 @@ What RECORD and the manifest say about a file is checked against these. For a wh
 entry is inflated by zip_reader (never past its declared size, CRC checked), so a damaged or
 hostile entry is an error here rather than a wrong hash.
 
-`read_content` also returns a file's whole content (what `check` parses), with a single
-copy of it in memory at the peak: ``ZipExtFile.read()`` grows its result chunk by chunk,
-so reading a 152 MB module that way briefly holds it twice.
+`read_content` also returns a file's whole content (what `check` parses), inflated once,
+with a single copy of it in memory at the peak: ``ZipExtFile.read()`` grows its result
+chunk by chunk, so reading a 152 MB module that way briefly holds it twice.
 """
 
 from __future__ import annotations
 
 import hashlib
 import zipfile
-import zlib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from .errors import InvalidInput
@@ -77,14 +76,14 @@ def _contents(source: PackageSource, file: PackageFile) -> Iterable[bytes]:
 
 def read_content(
     source: PackageSource, file: PackageFile, algorithm: str | None = None
-) -> tuple[bytes, FileHashes]:
+) -> tuple[bytes | bytearray, FileHashes]:
     """A file's whole content and its hashes (sha256, and ``algorithm``'s as hash_files).
 
-    For a wheel entry, its compressed bytes are read at once and inflated twice: first in
-    bounded pieces (never past the declared size, CRC checked) to hash them, then whole, by
-    zlib into a buffer of exactly the declared size, which zlib hands back without a copy.
-    The first pass proves that these very bytes inflate to that size, so the second cannot
-    run over. At the peak: the compressed entry and one copy of the content.
+    For a deflated wheel entry, its compressed bytes are read at once and inflated once, in
+    bounded pieces (never past the declared size, CRC checked), each hashed and copied into
+    a buffer of exactly the declared size: at the peak, the compressed entry and one copy
+    of the content. The buffer is a bytearray: bytes would take a second copy, or a second
+    inflation (zlib's whole-buffer one: as long again as the first).
     """
     if not isinstance(source, WheelSource):
         try:
@@ -106,12 +105,23 @@ def read_content(
         raise InvalidInput(f"{source.describe(file)}: cannot read entry ({e})") from None
     if len(raw) != info.compress_size:
         raise InvalidInput(f"{source.describe(file)}: entry data is cut short")
+    stored = info.compress_type == zipfile.ZIP_STORED
+    content = bytearray(0 if stored else info.file_size)
     pieces = (raw[at : at + CHUNK] for at in range(0, len(raw), CHUNK))
-    hashes = hash_content((data for piece in pieces for data in inflater.feed(piece)), algorithm)
-    inflater.finish()
-    if info.compress_type == zipfile.ZIP_STORED:
-        return raw, hashes
-    try:
-        return zlib.decompress(raw, -15, max(info.file_size, 1)), hashes
-    except zlib.error as e:  # not expected after the first pass; never a traceback
-        raise InvalidInput(f"{source.describe(file)}: corrupt data ({e})") from None
+    hashes = hash_content(_copied(inflater, pieces, None if stored else content), algorithm)
+    inflater.finish()  # all of the declared size was written: the buffer is full
+    return (raw if stored else content), hashes
+
+
+def _copied(
+    inflater: BoundedInflater, pieces: Iterable[bytes], content: bytearray | None
+) -> Iterator[bytes]:
+    """The inflated pieces, each also copied into ``content`` as it comes (the inflater
+    never gives more than the declared size, which is the buffer's)."""
+    at = 0
+    for piece in pieces:
+        for data in inflater.feed(piece):
+            if content is not None:
+                content[at : at + len(data)] = data
+                at += len(data)
+            yield data

@@ -100,11 +100,14 @@ def _name(data: bytes, pos: int) -> tuple[bytes, int]:
     return data[start:end], end
 
 
-def read_imports(data: bytes, start: int = 0, end: int | None = None) -> ImportTable:
+def read_imports(
+    data: bytes | bytearray | memoryview, start: int = 0, end: int | None = None
+) -> ImportTable:
     """The import section whose payload is ``data[start:end]`` (offsets stay the module's)."""
     end = len(data) if end is None else end
-    # A copy of the payload: nothing is read past its end, and what is read is bytes.
-    payload = data[start:end] if (start, end) != (0, len(data)) else data
+    # The payload as bytes of its own (a copy, unless it is all of ``data``): nothing is read
+    # past its end, and the names are bytes.
+    payload = bytes(data[start:end])
     count, pos = _uleb_at(payload, 0)
     names: list[bytes] = []
     groups = bytearray()

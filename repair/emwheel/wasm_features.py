@@ -63,6 +63,7 @@ class FeatureReport:
 
 
 # -- decoding -----------------------------------------------------------------------------------
+_Bytes = bytes | bytearray  # a module's bytes (check inflates a module into a bytearray)
 # The longest LEB128 the format has (a 64-bit integer). A longer run is refused: decoding
 # one of n bytes builds an n*7-bit integer, so n unchecked bytes would cost O(n^2).
 _LEB_MAX_BYTES = 10
@@ -72,7 +73,7 @@ class _LongLeb(WasmFormatError):
     """Raised without a location; detect_features adds the function or section."""
 
 
-def _leb(data: bytes, pos: int) -> tuple[int, int]:
+def _leb(data: _Bytes, pos: int) -> tuple[int, int]:
     result = shift = 0
     start = pos
     while True:
@@ -86,14 +87,14 @@ def _leb(data: bytes, pos: int) -> tuple[int, int]:
             raise _LongLeb(f"LEB128 integer too long at offset {start}")
 
 
-def _sleb(data: bytes, pos: int) -> tuple[int, int]:
+def _sleb(data: _Bytes, pos: int) -> tuple[int, int]:
     value, end = _leb(data, pos)
     if data[end - 1] & 0x40:
         value -= 1 << (7 * (end - pos))
     return value, end
 
 
-def _skip_leb(data: bytes, pos: int) -> int:
+def _skip_leb(data: _Bytes, pos: int) -> int:
     while data[pos] & 0x80:
         pos += 1
     return pos + 1
@@ -110,7 +111,7 @@ _PLAIN_GLOBAL = re.compile(
 _RAW_SIZES = {"1": 1, "4": 4, "8": 8, "V": 16, "f": 1}
 
 
-def detect_features(data: bytes, imports: ImportTable | None = None) -> FeatureReport:
+def detect_features(data: _Bytes, imports: ImportTable | None = None) -> FeatureReport:
     """The features a module uses, each with where it was first seen.
 
     ``imports``: the module's import section, if the caller has read it already.
@@ -130,7 +131,7 @@ def detect_features(data: bytes, imports: ImportTable | None = None) -> FeatureR
 
 
 class _Scan:
-    def __init__(self, data: bytes, imports: ImportTable | None) -> None:
+    def __init__(self, data: _Bytes, imports: ImportTable | None) -> None:
         self.data = data
         self.imports = imports
         self.evidence: dict[Feature, str] = {}

@@ -50,6 +50,7 @@ __all__ = [
     "encode_dylink_section",
     "is_wasm",
     "iter_section_headers",
+    "read_dylink",
     "scan_module_stream",
 ]
 
@@ -105,16 +106,17 @@ def is_wasm(prefix: bytes) -> bool:
     return prefix[:4] == WASM_MAGIC
 
 
-def _check_header(data: bytes | memoryview) -> None:
+def _check_header(data: bytes | bytearray | memoryview) -> None:
     if len(data) < HEADER_SIZE or bytes(data[:4]) != WASM_MAGIC:
         raise WasmFormatError("not a WebAssembly module (bad magic number)")
     if bytes(data[4:8]) != WASM_VERSION:
         raise WasmFormatError(f"unsupported WebAssembly version {bytes(data[4:8]).hex()}")
 
 
-def iter_section_headers(data: bytes | memoryview) -> Iterator[SectionHeader]:
+def iter_section_headers(data: bytes | bytearray | memoryview) -> Iterator[SectionHeader]:
     """Yield the header of every section of a module in memory, lazily, checking bounds."""
     _check_header(data)
+    data = memoryview(data) if isinstance(data, bytearray) else data
     reader = BinaryReader(data, HEADER_SIZE)
     while not reader.at_end:
         offset = reader.pos
@@ -147,6 +149,13 @@ def _custom_body(data: bytes | memoryview, header: SectionHeader) -> memoryview:
     reader = BinaryReader(data, header.payload_offset, header.end)
     reader.name()
     return reader.take(reader.remaining)
+
+
+def read_dylink(data: bytes | memoryview, first: SectionHeader | None) -> DylinkSection | None:
+    """The dylink section of a module whose first section is ``first``, if it is one."""
+    if first is None or first.name not in (DYLINK_SECTION_NAME, LEGACY_DYLINK_SECTION_NAME):
+        return None
+    return parse_dylink_body(first.name, _custom_body(data, first))
 
 
 @dataclass(frozen=True)
@@ -289,10 +298,7 @@ class WasmModule:
 
     @cached_property
     def dylink(self) -> DylinkSection | None:
-        first = self.first_section
-        if first is None or first.name not in (DYLINK_SECTION_NAME, LEGACY_DYLINK_SECTION_NAME):
-            return None
-        return parse_dylink_body(first.name, _custom_body(self.data, first))
+        return read_dylink(self.data, self.first_section)
 
     def section(self, section_id: SectionId) -> SectionHeader | None:
         for header in self.section_headers():
