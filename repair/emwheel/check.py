@@ -144,16 +144,18 @@ class _Checker:
         excluded = self._excluded_libraries()
         index = LibraryIndex(f.install_path for f in self.source.files)
         exports_by_path = {m.file.install_path: m.exports for m in modules}
-        wheel_exports: set[bytes] = set().union(*exports_by_path.values()) if modules else set()
+        every_export = list(exports_by_path.values())
         checks = []
         # What a module's data imports can bind to when it loads: the exports of the modules
         # loaded before it, its own, and those of the libraries it NEEDs (loaded first).
-        loaded_so_far: set[bytes] = set()
+        loaded: list[set[bytes]] = []
         for m in modules:  # in archive order: the order Pyodide dlopens them at install
-            at_load = [loaded_so_far, m.exports, *self._closure_exports(m, index, exports_by_path)]
-            checks.append(self._check_module(m, index, wheel_exports, at_load, excluded))
+            closure = self._closure_exports(m, index, exports_by_path)
+            at_load = [m.exports, *closure, *loaded]
+            wheel = [m.exports, *every_export]
+            checks.append(self._check_module(m, index, wheel, at_load, excluded))
             if _loaded_at_install(m.file.install_path):
-                loaded_so_far.update(m.exports)
+                loaded.append(m.exports)
         features = {f for m in checks for f in m.features}
         chrome, node, reasons = minimum_versions(features)
         return CheckReport(
@@ -210,7 +212,7 @@ class _Checker:
         self,
         module: ModuleSymbols,
         index: LibraryIndex,
-        wheel_exports: set[bytes],
+        wheel_exports: list[set[bytes]],
         at_load: list[set[bytes]],
         excluded: set[str],
     ) -> ModuleCheck:
@@ -253,7 +255,7 @@ class _Checker:
             self.target.main_symbol_bytes, self.target.symbol_prefix_bytes, package_exports,
             wheel_exports, at_load, bool(unknown_sources),
         )  # fmt: skip
-        verdict = resolve_imports(module.imports, module.weak, sources)
+        verdict = resolve_imports(module.imports, module.import_sets, module.weak, sources)
         unresolved, late, unverified = verdict.unresolved, verdict.late, verdict.unverified
         if late:
             self.findings.append(Finding(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+from array import array
 from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .archive_limits import ArchiveLimits, active_limits, limits_in_force
+from .check_symbols import group_sets
 from .content_hashes import FileHashes, read_content
 from .errors import WasmFormatError
 from .file_formats import PREFIX_SIZE, detect_format
@@ -52,6 +54,10 @@ class ModuleSymbols:
     def exports(self) -> set[bytes]:
         return set(self.export_names)
 
+    @cached_property
+    def import_sets(self) -> dict[int, tuple[int, set[bytes]]]:
+        return group_sets(self.imports)
+
     @property
     def needed(self) -> tuple[str, ...]:
         return self.facts.dylink.needed if self.facts.dylink else ()
@@ -66,23 +72,36 @@ class ModuleSymbols:
 
     # A worker sends this back through a pipe: 175,000 import and 177,000 export names for
     # grill-usd-core, 70 MB. Pickled one by one they cost more than reading the modules
-    # saves; joined into one byte string each they cost a copy and a split.
+    # saves; joined into one byte string each they cost a copy and a split. Most imports of
+    # a side module name its own exports (162,000 of grill-usd-core's, through GOT.mem and
+    # GOT.func): those go as the export's position, and are the export's name object again
+    # on arrival (one copy, hashed once).
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
-        state.pop("exports", None)  # the set, made again from the names
+        state.pop("exports", None)  # the sets, made again from the names
+        state.pop("import_sets", None)
         table = self.imports
+        exports = self.export_names
+        where = dict(zip(exports, range(len(exports)), strict=True))
+        positions = list(map(where.get, table.names))
+        others = [name for name, at in zip(table.names, positions, strict=True) if at is None]
+        refs = array("i", [-1 if at is None else at for at in positions])
         state["imports"] = (
-            _join(table.names), table.groups, table.kinds, table.other_modules, table.typed,
+            refs, _join(others), table.groups, table.kinds, table.other_modules, table.typed,
             table.end,
         )  # fmt: skip
-        state["export_names"] = _join(self.export_names)
+        state["export_names"] = _join(exports)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        names, *rest = state["imports"]
-        state["imports"] = ImportTable(_split(names), *rest)
-        state["export_names"] = _split(state["export_names"])
+        refs, others, *rest = state["imports"]
+        exports = state["export_names"] = _split(state["export_names"])
+        next_other = iter(_split(others)).__next__
+        names = [exports[at] if at >= 0 else next_other() for at in refs]
+        state["imports"] = ImportTable(names, *rest)
         self.__dict__.update(state)
+        # The sets now, while the workers still read (this runs as each result comes in).
+        _ = self.exports, self.import_sets
 
 
 _SEPARATOR = b"\0"

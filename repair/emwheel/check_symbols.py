@@ -22,7 +22,7 @@ from itertools import compress
 
 from .symbol_tables import ImportGroup, ImportTable
 
-__all__ = ["SymbolSources", "UnresolvedSymbol", "resolve_imports"]
+__all__ = ["SymbolSources", "UnresolvedSymbol", "group_sets", "resolve_imports"]
 
 _GOT = (b"GOT.mem", b"GOT.func")
 _RESOLVERS = ("pyodide", "wheel", "packages")  # what ImportVerdict.counts counts
@@ -42,8 +42,11 @@ class SymbolSources:
     main: frozenset[bytes]  # the main module's symbols
     prefixes: tuple[bytes, ...]  # of symbols the main module provides, whatever their name
     packages: set[bytes]  # exports of the Pyodide library packages the module NEEDs
-    wheel: set[bytes]  # exports of every module of the wheel
-    at_load: Sequence[set[bytes]]  # exports of the wheel's modules loaded by its load
+    # Exports of the wheel's modules, a set per module (their union would copy a large
+    # library's exports again for every module), the module's own first: of every module,
+    # and of those loaded by the time it loads.
+    wheel: Sequence[set[bytes]]
+    at_load: Sequence[set[bytes]]
     unknown: bool  # some imports may be left to libraries whose exports are not known
 
 
@@ -65,11 +68,26 @@ _SET_GROUPS = (
 )
 
 
+def group_sets(table: ImportTable) -> dict[int, tuple[int, set[bytes]]]:
+    """For each group resolved by set operations: how many imports it holds, and their
+    names as a set."""
+    sets: dict[int, tuple[int, set[bytes]]] = {}
+    for group, _ in _SET_GROUPS:
+        if group in table.groups:
+            names = list(compress(table.names, table.groups.translate(_SELECTORS[group])))
+            sets[group] = (len(names), set(names))
+    return sets
+
+
 def resolve_imports(
-    table: ImportTable, weak: set[tuple[bytes, bytes]], sources: SymbolSources
+    table: ImportTable,
+    sets: dict[int, tuple[int, set[bytes]]],
+    weak: set[tuple[bytes, bytes]],
+    sources: SymbolSources,
 ) -> ImportVerdict:
+    """``sets``: group_sets(table)."""
     verdict = ImportVerdict()
-    left = _resolve_groups(table, sources, verdict.counts)
+    left = _resolve_groups(sets, sources, verdict.counts)
     if left is None:  # a group names a symbol twice: every import one by one
         _resolve_each(table, range(len(table.names)), weak, sources, verdict)
         return verdict
@@ -82,19 +100,16 @@ def resolve_imports(
 
 
 def _resolve_groups(
-    table: ImportTable, sources: SymbolSources, counts: dict[str, int]
+    sets: dict[int, tuple[int, set[bytes]]], sources: SymbolSources, counts: dict[str, int]
 ) -> dict[int, set[bytes]] | None:
     """Count the imports of each group that something binds; return, by group, the names
     nothing binds (None if a group holds a name twice: counts must be per import)."""
     left: dict[int, set[bytes]] = {}
-    groups = table.groups
     for group, bound_at_load in _SET_GROUPS:
-        if group not in groups:
+        if group not in sets:
             continue
-        selector = groups.translate(_SELECTORS[group])
-        names = list(compress(table.names, selector))
-        rest = set(names)
-        if len(rest) != len(names):
+        count, rest = sets[group]
+        if len(rest) != count:
             return None
         provided = rest & sources.main
         if sources.prefixes and group in (ImportGroup.ENV_FUNCTION, ImportGroup.ENV_OTHER):
@@ -103,7 +118,9 @@ def _resolve_groups(
         packaged = rest & sources.packages
         rest = rest - packaged
         unbound = rest
-        for exports in sources.at_load if bound_at_load else (sources.wheel,):
+        for exports in sources.at_load if bound_at_load else sources.wheel:
+            if not unbound:
+                break
             unbound = unbound - exports
         counts["pyodide"] += len(provided)
         counts["packages"] += len(packaged)
@@ -142,7 +159,7 @@ def _resolve_each(
         if (env or got) and (
             any(symbol in exports for exports in sources.at_load)
             if bound_at_load
-            else symbol in sources.wheel
+            else any(symbol in exports for exports in sources.wheel)
         ):
             counts["wheel"] += 1
         elif (import_module, symbol) in weak:
@@ -154,5 +171,5 @@ def _resolve_each(
             effect = "load fails" if bound_at_load else "fatal at first call"
             module_text = import_module.decode("utf-8", "replace")
             verdict.unresolved.append(UnresolvedSymbol(text, module_text, effect))
-            if bound_at_load and symbol in sources.wheel:
+            if bound_at_load and any(symbol in exports for exports in sources.wheel):
                 verdict.late.append(text)
