@@ -22,7 +22,7 @@ from itertools import compress
 
 from .symbol_tables import ImportGroup, ImportTable
 
-__all__ = ["SymbolSources", "UnresolvedSymbol", "group_sets", "resolve_imports"]
+__all__ = ["ImportVerdict", "SymbolSources", "UnresolvedSymbol", "group_sets", "resolve_imports"]
 
 _GOT = (b"GOT.mem", b"GOT.func")
 _RESOLVERS = ("pyodide", "wheel", "packages")  # what ImportVerdict.counts counts
