@@ -81,11 +81,12 @@ def main() -> None:
         "",
         "Decompress: `zipfile` reads every module of the wheel, in this process. Check:"
         " `check_wheel(wheel, abi)`, everything `emwheel check` does: every module"
-        " decompressed, hashed, its code scanned for features and its imports and exports"
-        " read (by one worker process per core when the wheel holds more than 16 MiB of"
-        " wasm), every other file hashed against RECORD and the manifest, every import"
-        " resolved. The machine has 2 cores; the other processes on it at the time are not"
-        " controlled (load average at the end: "
+        " decompressed once and hashed, its code scanned for features and its imports and"
+        " exports read (by one worker process per core when the wheel holds more than 16 MiB"
+        " of wasm; what `show` reports of each module comes from the same reading), every"
+        " other file hashed against RECORD and the manifest, every import resolved. The"
+        " machine has 2 cores; the other processes on it at the time are not controlled"
+        " (load average at the end: "
         f"{os.getloadavg()[0]:.2f}).",
         "",
         "| wheel | wasm (uncompressed) | decompress median | spread | check median | spread "
