@@ -59,7 +59,6 @@ class _Loader:
         immutable_globals = run_js(sources.joinpath("immutable_globals.js").read_text())
         self.hook = hook(internals.module, internals.pyodide_js, immutable_globals)
         self.original_unpack = internals.package_loader.unpack_buffer
-        self.plans: dict[str, WheelLoadPlan] = {}
         self.timings: dict[str, InstallTimings] = {}  # by wheel, in install order
         self.import_watch = ImportWatch(
             self.hook.beginImport, self.hook.endImport, lambda path: self.hook.describe(path)
@@ -168,8 +167,7 @@ class _Loader:
             )
         for name, path in plan.provides.items():
             self.hook.provide(name, path, wheel)
-        self.plans[wheel] = plan
-        return plan
+        return plan  # not kept: the hook holds what it needs, Python's heap stays as stock's
 
     def expect_hashes(
         self, wheel: str, manifest: Manifest, root: Path, load_now: list[str], check: Path
