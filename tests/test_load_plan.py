@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,14 @@ WHEEL = f"testpkg-1.0-{TAG}.whl"  # the name the installer passes, used in messa
 
 @pytest.fixture
 def installed(test_modules: dict[str, Path], tmp_path: Path) -> tuple[Manifest, Path]:
-    """The repaired testpkg unpacked into a site-packages folder, and its manifest."""
+    return install_repaired(test_modules, tmp_path)
+
+
+def install_repaired(
+    test_modules: dict[str, Path], tmp_path: Path, **options: Any
+) -> tuple[Manifest, Path]:
+    """The repaired testpkg unpacked into a site-packages folder, and its manifest
+    (``options``: more RepairOptions)."""
     libdir = tmp_path / "libdir"
     libdir.mkdir()
     for name in ("libmid.so", "libbase.so"):
@@ -34,7 +42,8 @@ def installed(test_modules: dict[str, Path], tmp_path: Path) -> tuple[Manifest, 
         "testpkg/_testext.abi3.so": test_modules["_testext.abi3.so"].read_bytes(),
     }
     wheel = build_wheel(tmp_path / "dist", "testpkg", "1.0", files, tag=TAG)
-    repaired = repair_wheel(wheel, tmp_path / "out", RepairOptions(libdirs=(libdir,))).output
+    options = RepairOptions(libdirs=(libdir,), **options)
+    repaired = repair_wheel(wheel, tmp_path / "out", options).output
     root = tmp_path / "site-packages"
     with zipfile.ZipFile(repaired) as zf:
         zf.extractall(root)
@@ -108,25 +117,9 @@ def test_a_library_left_to_another_wheel_is_loaded_first_even_when_known(
     """libbase.so excluded at repair: libmid needs it from another wheel. Known (a wheel
     planned already provides it) or not, the hook must load it before libmid, since that
     wheel's load may not have finished or may fail; only an unknown one is waited for."""
-    libdir = tmp_path / "libdir"
-    libdir.mkdir()
-    for name in ("libmid.so", "libbase.so"):
-        shutil.copy(test_modules[name], libdir / name)
-    files = {
-        "testpkg/__init__.py": b"from ._testext import compute\n",
-        "testpkg/_testext.abi3.so": test_modules["_testext.abi3.so"].read_bytes(),
-    }
-    wheel = build_wheel(tmp_path / "dist", "testpkg", "1.0", files, tag=TAG)
-    options = RepairOptions(libdirs=(libdir,), exclude=("libbase.so",))
-    repaired = repair_wheel(wheel, tmp_path / "out", options).output
-    root = tmp_path / "site-packages"
-    with zipfile.ZipFile(repaired) as zf:
-        zf.extractall(root)
-    manifest = Manifest.from_json((root / "testpkg.libs" / MANIFEST_FILENAME).read_bytes(), "m")
+    manifest, root = install_repaired(test_modules, tmp_path, exclude=("libbase.so",))
     known = (lambda name: name) if provider_known else (lambda name: None)
-    plan = plan_wheel_load(
-        WHEEL, manifest, root.resolve(), pyodide_packages=(), known_libraries=known
-    )
+    plan = plan_wheel_load(WHEEL, manifest, root, pyodide_packages=(), known_libraries=known)
     (mid,) = [m for m in plan.modules if m.library.startswith("testpkg.libs/libmid-")]
     assert mid.from_other_wheels == ("libbase.so",)
     assert mid.wait_for == (() if provider_known else ("libbase.so",))

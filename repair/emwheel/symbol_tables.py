@@ -168,14 +168,19 @@ def read_imports(
         pos = len(payload) + 1
     except WasmFormatError as e:
         raise WasmFormatError(f"import section: {e}") from None
+    _check_end("import", payload, pos)
+    return ImportTable(names, bytes(groups), bytes(kinds), other_modules, typed, start + pos)
+
+
+def _check_end(section: str, payload: bytes, pos: int) -> None:
+    """A section's entries, read up to ``pos``, must end exactly where its payload does."""
     if pos != len(payload):
         problem = (
             "an entry runs past the end"
             if pos > len(payload)
             else f"{len(payload) - pos} unexpected bytes"
         )
-        raise WasmFormatError(f"import section: {problem}")
-    return ImportTable(names, bytes(groups), bytes(kinds), other_modules, typed, start + pos)
+        raise WasmFormatError(f"{section} section: {problem}")
 
 
 def read_export_names(payload: bytes) -> list[bytes]:
@@ -205,13 +210,7 @@ def read_export_names(payload: bytes) -> list[bytes]:
             pos += 1
     except IndexError:
         pos = len(payload) + 1
-    if pos != len(payload):
-        problem = (
-            "an entry runs past the end"
-            if pos > len(payload)
-            else f"{len(payload) - pos} unexpected bytes"
-        )
-        raise WasmFormatError(f"export section: {problem}")
+    _check_end("export", payload, pos)
     return names
 
 
