@@ -2,10 +2,12 @@
 
 Two hooks, both on functions Pyodide looks up at each call:
 
-- ``pyodide._package_loader.unpack_buffer`` is wrapped: after a wheel is unpacked, if it
+- ``pyodide._package_loader.unpack_buffer`` is wrapped: every archive is unpacked with each
+  file sized before it is written (sized_unpack.py). After a wheel is unpacked, if it
   carries an emwheel manifest, its files and dependencies are checked (load_plan) and the
   list of libraries to dlopen is replaced by the manifest's: shared libraries first, each
-  after what it needs, then extension modules. A wheel without a manifest is left alone.
+  after what it needs, then extension modules. A wheel without a manifest is otherwise
+  left alone.
 - ``Module._emscripten_dlopen_promise`` is replaced by dlopen_hook.js, which loads those
   planned modules as the plan says (RTLD_GLOBAL for shared libraries, dependencies first,
   errors naming the wheel) and passes every other path through.
@@ -30,6 +32,7 @@ from .import_watch import ImportWatch
 from .load_plan import ModuleLoad, WheelLoadPlan, check_files, check_hashes, plan_loads
 from .manifest import MANIFEST_FILENAME, Manifest
 from .pyodide_internals import PyodideInternals, require_internals
+from .sized_unpack import sized_unpacking
 from .timings import InstallTimings, measure
 
 __all__ = ["activate", "deactivate", "install_timings", "is_active"]
@@ -41,9 +44,11 @@ _INSTALLED_BY_LOAD_PACKAGE = "pyodide.loadPackage"
 # main thread, and Python's import of an extension is a synchronous dlopen: there, such
 # modules are always loaded at install time. Node and Web Workers have no such limit.
 SYNC_LOAD_LIMIT = 8 * 1024 * 1024
-# In lazy mode, modules loaded on import that are at least this large are compiled at
-# install time, off the JavaScript thread; smaller ones compile in a few milliseconds on
-# import, and compiling them ahead would only cost those never imported.
+# Modules at least this large are compiled ahead, off the JavaScript thread: those the
+# install loads, from the moment the wheel is planned (overlapped with the hashing and the
+# loads before theirs), and in lazy mode those loaded on import, during the install.
+# Smaller ones compile in a few milliseconds at their load, and compiling them ahead would
+# only cost those never imported.
 PRECOMPILE_MIN = 256 * 1024
 
 
@@ -78,7 +83,8 @@ class _Loader:
         self.import_watch.uninstall()
 
     def unpack_buffer(self, *args: Any, **kwargs: Any) -> Any:
-        result = self.original_unpack(*args, **kwargs)
+        with sized_unpacking():  # the same files, each allocated once
+            result = self.original_unpack(*args, **kwargs)
         filename = str(kwargs.get("filename") or "").rpartition("/")[-1]
         if not kwargs.get("calculate_dynlibs") or not filename.endswith(".whl"):
             return result
@@ -116,12 +122,23 @@ class _Loader:
             limited = self.sync_load_limited
             paths = [m.path for m in plan.modules if not self.lazy or load_now(m, limited)]
             timings.loaded_at_install = len(paths)
+            self.compile_for_install(wheel, plan, paths)
             if native_hashes:
                 timings.hash_method = "webcrypto"
                 paths.append(self.expect_hashes(wheel, manifest, root, paths, manifest_file))
                 if self.lazy:  # the compiles need the check step to wait in
                     self.precompile(wheel, plan, set(paths))
         return paths
+
+    def compile_for_install(self, wheel: str, plan: WheelLoadPlan, load_now: list[str]) -> None:
+        """Have the hook compile the modules loaded now, in load order, while the files are
+        hashed and earlier ones load (small ones compile in a few milliseconds at their load)."""
+        from pyodide.ffi import to_js
+
+        large = {m.path for m in plan.modules if m.size >= PRECOMPILE_MIN}
+        ahead = [path for path in load_now if path in large]
+        if ahead:
+            self.hook.compileForInstall(wheel, to_js(ahead))
 
     def precompile(self, wheel: str, plan: WheelLoadPlan, load_now: set[str]) -> None:
         """Have the hook compile, during the install, the modules Python will import later
@@ -191,6 +208,7 @@ class _Loader:
             timings,
             hook_seconds=measured.hook / 1000,
             loading_seconds=measured.loading / 1000,
+            compiled_for_install=int(measured.compiledForInstall),
             compiled_ahead=int(measured.compiledAhead),
             compiled_ahead_used=int(measured.compiledUsed),
             compiling_wall_seconds=measured.compilingWall / 1000,

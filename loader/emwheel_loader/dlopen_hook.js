@@ -10,7 +10,7 @@
 //
 // It also checks each wheel's sha256 hashes with the platform's native digest (WebCrypto:
 // crypto.subtle; hashlib inside WebAssembly takes several times as long). The digests start
-// when the wheel is planned, one file at a time in the order the files are needed, and run
+// when the wheel is planned, all at once in the order the files are needed, and run
 // off the JavaScript thread while the installer loads: each module waits for its own file's
 // digest only, and a last "check" step the Python side appends to the wheel's list (its
 // path is the manifest's) waits for all of them, so the install fails on any mismatch, also
@@ -51,6 +51,9 @@
     imports: [],
     hidden: new Map(), // global library -> its exports, while an import is under way
     compiled: new Map(), // absolute path -> {module, bytes}: compiled ahead of its import
+    // absolute path -> {wheel, done: Promise, result: {module, bytes} once compiled}: a
+    // module the install loads, compiled ahead of its load (see compileForInstall())
+    installCompiles: new Map(),
     precompiles: new Map(), // wheel -> Promise: its compiles ahead of import have settled
     providerGraceMs: 1000,
     markedGlobals: 0, // immutable exported globals marked so far (see wrapWebAssembly())
@@ -94,10 +97,7 @@
       const digests = hook.digests.get(wheel)?.files;
       const start = now();
       const compiles = paths.map(async (path) => {
-        await digests?.get(path);
-        const bytes = fileBytes(path);
-        const module = await wasm.compile(bytes);
-        immutableExportsOf.set(module, globals.immutableExports(bytes));
+        const { module, bytes } = await compileAhead(path, { after: digests?.get(path), queued: false });
         if (hook.plans.get(path)?.wheel === wheel) hook.compiled.set(path, { module, bytes });
         timing(wheel).compiledAhead += 1;
       });
@@ -107,9 +107,28 @@
       hook.precompiles.set(wheel, all);
     },
 
+    // Compile the modules the install will load (paths, in load order), one after another
+    // from now on, off the JavaScript thread, while earlier files are hashed and loaded.
+    // They do not wait for their digests: compiling runs none of a module's code, and each
+    // is instantiated only once its digest matched, by its load (load(), instantiate()).
+    // A compile that fails is left to the load, which compiles again and reports it.
+    compileForInstall(wheel, paths) {
+      for (const path of paths) {
+        const entry = { wheel, result: undefined };
+        entry.done = compileAhead(path, { queued: true }).then((result) => {
+          entry.result = result;
+        });
+        entry.done.catch(() => {});
+        hook.installCompiles.set(path, entry);
+      }
+    },
+
     forget(wheel) {
       for (const path of hook.compiled.keys()) {
         if (hook.plans.get(path)?.wheel === wheel) hook.compiled.delete(path);
+      }
+      for (const [path, entry] of hook.installCompiles) {
+        if (entry.wheel === wheel) hook.installCompiles.delete(path);
       }
       for (const [path, plan] of hook.plans) if (plan.wheel === wheel) hook.plans.delete(path);
       for (const [path, owner] of hook.checks) if (owner === wheel) hook.checks.delete(path);
@@ -179,7 +198,8 @@
   // Milliseconds of the hook's work for a wheel: hashing (what loads and the check step
   // waited for digests), hashingWall (from the first digest's start to the last one's end,
   // mostly while Emscripten loads), hook (bookkeeping around its loads), loading
-  // (Emscripten's loads: not own work); compiledAhead (modules compiled for a later
+  // (Emscripten's loads, and what they waited for their compiles ahead: not own work);
+  // compiledForInstall (modules the install loaded from a compile ahead); compiledAhead (modules compiled for a later
   // import; compiledUsed: of those, imported so far), compilingWall (from the first of those compiles' start to the last one's end)
   // and compileWait (what the check step waited for them after the digests: compiling is
   // work stock Pyodide does at install too, not bookkeeping).
@@ -188,7 +208,8 @@
     if (entry === undefined) {
       entry = {
         hashing: 0, hashingWall: 0, hashedBytes: 0, hook: 0, loading: 0,
-        compiledAhead: 0, compiledUsed: 0, compilingWall: 0, compileWait: 0,
+        compiledForInstall: 0, compiledAhead: 0, compiledUsed: 0, compilingWall: 0,
+        compileWait: 0,
       };
       hook.timings.set(wheel, entry);
     }
@@ -206,17 +227,17 @@
 
   // -- the hash check ----------------------------------------------------------------------
 
-  // One digest at a time, in the order given: the first file needed is ready soonest (a
-  // browser's WebCrypto runs digests on one thread anyway). A mismatch rejects that file's
-  // promise and `all`; the others go on.
+  // Every digest is started now, in the order given: a browser's WebCrypto runs them one
+  // after another on its own thread (the first file needed is ready first), Node's in its
+  // thread pool. Chained one after another instead, each next digest would wait for a turn
+  // of this thread, which Emscripten's synchronous work during a load does not give: in
+  // Node, grill-usd-core's install then waited 0.2 s for digests after its loads. A
+  // mismatch rejects that file's promise and `all`; the others go on.
   function startDigests(wheel, entries) {
     const start = now();
     const files = new Map();
-    let previous = Promise.resolve();
     for (const [path, library, sha256] of entries) {
-      const check = previous.then(() => checkHash(wheel, path, library, sha256));
-      files.set(path, check);
-      previous = check.catch(() => {});
+      files.set(path, checkHash(wheel, path, library, sha256));
     }
     const all = Promise.all(files.values());
     // Awaited later, or never (a load that fails first ends the install): mark them handled.
@@ -313,8 +334,15 @@
   }
 
   // Emscripten's asynchronous loads: instantiate(bytes) gives {module, instance};
-  // instantiate(module) an instance.
+  // instantiate(module) an instance. Bytes compiled ahead for the install (the load waited
+  // for that compile) are instantiated from that module instead.
   async function instantiate(originals, source, imports) {
+    const ahead = takeInstallCompile(source);
+    if (ahead !== undefined) {
+      const instance = await originals.instantiate.call(wasm, ahead.module, imports);
+      hook.markedGlobals += globals.mark(instance, immutableExportsOf.get(ahead.module));
+      return { module: ahead.module, instance };
+    }
     const result = await originals.instantiate.call(wasm, source, imports);
     if (result instanceof originals.Instance) {
       hook.markedGlobals += globals.mark(result, immutableExportsOf.get(source));
@@ -322,6 +350,41 @@
       hook.markedGlobals += globals.mark(result.instance, globals.immutableExports(source));
     }
     return result;
+  }
+
+  // Compiles ahead: those for the install's loads (compileForInstall()) run one at a time,
+  // in load order; those for later imports (precompile(), `queued` false) side by side once
+  // the install's queued so far are done. Each starts once `after` has settled (its file's
+  // digest). V8 spreads each compile over its own worker threads: compiles for imports run
+  // side by side with the install's took the cores from the ones the install needs first
+  // (Chromium loads four modules of grill-usd-core at install); run one at a time, they
+  // made Node's install wait 0.4 s longer for them. Resolves to {module, bytes}.
+  let installCompiles = Promise.resolve();
+  function compileAhead(path, { after, queued }) {
+    const compiled = installCompiles.then(async () => {
+      await after;
+      const bytes = fileBytes(path);
+      const module = await wasm.compile(bytes);
+      immutableExportsOf.set(module, globals.immutableExports(bytes));
+      return { module, bytes };
+    });
+    if (queued) installCompiles = compiled.catch(() => {});
+    return compiled;
+  }
+
+  // The module compiled ahead from these bytes for the install, if any (then used once).
+  // Looked up by content, not by path: Emscripten reads the file itself, and NEEDED
+  // libraries load within a load.
+  function takeInstallCompile(source) {
+    if (!ArrayBuffer.isView(source)) return undefined;
+    for (const [path, entry] of hook.installCompiles) {
+      if (entry.result !== undefined && sameBytes(source, entry.result.bytes)) {
+        hook.installCompiles.delete(path);
+        timing(entry.wheel).compiledForInstall += 1;
+        return entry.result;
+      }
+    }
+    return undefined;
   }
 
   // -- loading -----------------------------------------------------------------------------
@@ -483,6 +546,12 @@
     await loadPackages(plan);
     await loadProviders(plan);
     await waitForDigest(plan.wheel, hook.digests.get(plan.wheel)?.files.get(path));
+    const compiling = hook.installCompiles.get(path)?.done;
+    if (compiling !== undefined) {
+      const start = now();
+      await compiling.catch(() => {});
+      timing(plan.wheel).loading += now() - start;
+    }
     const before = own(plan.wheel, () => prepare(plan));
     const start = now();
     wrapWebAssembly();
@@ -493,6 +562,7 @@
       const detail = lastError() ?? String(error);
       throw new Error(`${plan.wheel}: ${plan.library}: ${detail}`);
     } finally {
+      hook.installCompiles.delete(path); // used, or not usable
       unwrapWebAssembly();
       timing(plan.wheel).loading += now() - start;
     }

@@ -39,6 +39,9 @@ class InstallTimings:
     planning_seconds: float = 0.0  # load order, lookup names, handing the plan to the hook
     hook_seconds: float = 0.0  # dlopen_hook.js's bookkeeping around each load
     loading_seconds: float = 0.0  # Emscripten's loads of the planned modules: not own work
+    # Modules the install loaded from a compile started when the wheel was planned (those of
+    # at least activation.PRECOMPILE_MIN bytes), overlapped with the hashing and earlier loads.
+    compiled_for_install: int = 0
     # Lazy mode: modules compiled during the install for a later import (not own work: stock
     # Pyodide compiles every module at install), the span of those compiles, and what the
     # install waited for them after the loads and digests; compiled_ahead_used: of those,
