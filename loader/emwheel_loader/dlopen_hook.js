@@ -127,9 +127,7 @@
       for (const path of hook.compiled.keys()) {
         if (hook.plans.get(path)?.wheel === wheel) hook.compiled.delete(path);
       }
-      for (const [path, entry] of hook.installCompiles) {
-        if (entry.wheel === wheel) hook.installCompiles.delete(path);
-      }
+      forgetInstallCompiles(wheel);
       for (const [path, plan] of hook.plans) if (plan.wheel === wheel) hook.plans.delete(path);
       for (const [path, owner] of hook.checks) if (owner === wheel) hook.checks.delete(path);
       hook.digests.delete(wheel);
@@ -372,6 +370,12 @@
     return compiled;
   }
 
+  function forgetInstallCompiles(wheel) {
+    for (const [path, entry] of hook.installCompiles) {
+      if (entry.wheel === wheel) hook.installCompiles.delete(path);
+    }
+  }
+
   // The module compiled ahead from these bytes for the install, if any (then used once).
   // Looked up by content, not by path: Emscripten reads the file itself, and NEEDED
   // libraries load within a load.
@@ -533,6 +537,7 @@
       hook.loads.set(path, loading);
       loading.catch(() => {
         hook.loads.delete(path); // a retry loads it again
+        forgetInstallCompiles(plan.wheel); // its install stops: its other loads never come
         // A library that failed to load provides nothing: a wheel installed later may.
         for (const [name, provider] of hook.providers) {
           if (provider.path === path) hook.providers.delete(name);

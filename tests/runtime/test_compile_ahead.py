@@ -1,4 +1,5 @@
-"""Lazy mode compiles, during the install, the extension modules Python imports later.
+"""The loader compiles ahead: the modules an install loads, from the moment the wheel is
+planned, and in lazy mode, during the install, the extension modules Python imports later.
 
 The C test extension is small, below the size the loader compiles ahead by default
 (activation.PRECOMPILE_MIN); the tests lower that size inside Pyodide, or make the module
@@ -79,6 +80,8 @@ def test_the_extension_is_compiled_during_the_install_and_used_on_import(
     result = install_then_import(selenium_standalone, *urls, lazy, 0)
     assert result["value"] == 3 * 2 + 101
     before, after = result["before"], result["after"]
+    # Every module the install loaded was instantiated from its compile ahead.
+    assert before["compiled_for_install"] == before["loaded_at_install"]
     if lazy:
         assert before["loaded_at_install"] == 2  # the two libraries
         assert (before["compiled_ahead"], before["compiled_ahead_used"]) == (1, 0)
@@ -103,6 +106,7 @@ def test_small_modules_are_left_to_the_import(
     assert result["value"] == 3 * 2 + 101
     assert result["after"]["loaded_at_install"] == 2
     assert result["after"]["compiled_ahead"] == 0
+    assert result["after"]["compiled_for_install"] == 0
 
 
 def test_a_module_over_8_mib_loads_on_import_where_the_runtime_allows(
@@ -126,3 +130,4 @@ def test_a_module_over_8_mib_loads_on_import_where_the_runtime_allows(
     else:  # a page's main thread: Chromium compiles it only asynchronously
         assert after["loaded_at_install"] == 3
         assert after["compiled_ahead"] == 0
+        assert after["compiled_for_install"] == 1  # the extension; the libraries are small

@@ -60,6 +60,8 @@ async def fault_then_good(
     import emwheel_loader
     from emwheel_loader import activation
 
+    if not lazy:  # every module the install loads is compiled ahead (see test_compile_ahead)
+        activation.PRECOMPILE_MIN = 0
     emwheel_loader.activate(lazy=lazy)
 
     async def install(url: str) -> str | None:
@@ -91,6 +93,7 @@ async def fault_then_good(
             waiters: [...hook.waiters.keys()],
             importDepth: hook.imports.length,
             hidden: hook.hidden.size,
+            installCompiles: hook.installCompiles.size,
             // the faulty modules' symbols: the undefined one, and their exports
             got: ["fault_missing_data", "fault_value", "PyInit__faultdata", "PyInit__faultext"]
                 .filter((name) => name in GOT),
@@ -189,6 +192,7 @@ def assert_clean(state: dict[str, Any], *gone: str) -> None:
     assert state["got"] == []  # nothing of the failed modules in the GOT
     assert state["waiters"] == []
     assert state["importDepth"] == 0 and state["hidden"] == 0
+    assert state["installCompiles"] == 0  # none kept for loads that will not come
     assert state["dlopen_hooked"] and state["unpack_hooked"] and state["import_hooked"]
     for part in gone:
         assert not [k for k in state["keys"] if part in k], (part, state["keys"])
