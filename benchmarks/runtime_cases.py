@@ -35,6 +35,10 @@ class RuntimeCase:
     first_use: str  # Python code; the value of its last expression is the result
     expect: tuple[str, ...]  # the result must contain each of these
     made_by: str  # how the wheel was made, for the report
+    # Rounds per requested round: a case whose install and first use take about 0.1 s in
+    # every mode varies by tens of percent from round to round, so it gets more rounds
+    # (each costs about as much as starting Pyodide) for a median that holds still.
+    rounds_factor: int = 1
 
 
 # --- first use of each wheel ------------------------------------------------------------
@@ -178,7 +182,7 @@ def mypy(out: Path) -> RuntimeCase:
 def awkward_cpp(out: Path) -> RuntimeCase:
     wheel = repaired_derived("awkward-cpp", "awkward_cpp/lib/libawkward.so", out)
     made_by = "real wheel without `libawkward.so`, then `emwheel repair -L`"
-    return RuntimeCase("awkward-cpp", wheel, (), AWKWARD_FORTH, AWKWARD_EXPECT, made_by)
+    return RuntimeCase("awkward-cpp", wheel, (), AWKWARD_FORTH, AWKWARD_EXPECT, made_by, 3)
 
 
 def many_modules(out: Path) -> RuntimeCase:
@@ -188,7 +192,7 @@ def many_modules(out: Path) -> RuntimeCase:
         f"{MANY_MODULES} abi3 extension modules from C (clang-19, benchmarks/c/), each NEEDing"
         f" `libmany.so`, then `emwheel repair -L`; first use imports {len(MANY_IMPORTED)}"
     )
-    return RuntimeCase("many-modules", wheel, (), MANY_IMPORT, MANY_EXPECT, made_by)
+    return RuntimeCase("many-modules", wheel, (), MANY_IMPORT, MANY_EXPECT, made_by, 3)
 
 
 # key -> maker(output folder); the order of the tables
