@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -175,5 +177,9 @@ def test_python_dash_m_and_console_script(repaired_style_wheel: Path) -> None:
     result = run_cli_process("show", repaired_style_wheel)
     assert result.code == 0, result.err
     assert "testpkg/_testext.abi3.so" in result.out
-    script = shutil.which("emwheel")
-    assert script is not None, "the emwheel console script is not installed"
+    # The console script of the environment running the tests, whatever PATH holds.
+    scripts = sysconfig.get_path("scripts")
+    script = shutil.which("emwheel", path=scripts)
+    assert script is not None, f"the emwheel console script is not installed in {scripts}"
+    run = subprocess.run([script, "show", repaired_style_wheel], capture_output=True, text=True)
+    assert (run.returncode, run.stdout) == (0, result.out)

@@ -97,7 +97,8 @@
       const digests = hook.digests.get(wheel)?.files;
       const start = now();
       const compiles = paths.map(async (path) => {
-        const { module, bytes } = await compileAhead(path, { after: digests?.get(path), queued: false });
+        const after = digests?.get(path);
+        const { module, bytes } = await compileAhead(path, { after, queued: false });
         if (hook.plans.get(path)?.wheel === wheel) hook.compiled.set(path, { module, bytes });
         timing(wheel).compiledAhead += 1;
       });
@@ -197,10 +198,11 @@
   // waited for digests), hashingWall (from the first digest's start to the last one's end,
   // mostly while Emscripten loads), hook (bookkeeping around its loads), loading
   // (Emscripten's loads, and what they waited for their compiles ahead: not own work);
-  // compiledForInstall (modules the install loaded from a compile ahead); compiledAhead (modules compiled for a later
-  // import; compiledUsed: of those, imported so far), compilingWall (from the first of those compiles' start to the last one's end)
-  // and compileWait (what the check step waited for them after the digests: compiling is
-  // work stock Pyodide does at install too, not bookkeeping).
+  // compiledForInstall (modules the install loaded from a compile ahead); compiledAhead
+  // (modules compiled for a later import; compiledUsed: of those, imported so far),
+  // compilingWall (from the first of those compiles' start to the last one's end) and
+  // compileWait (what the check step waited for them after the digests: compiling is work
+  // stock Pyodide does at install too, not bookkeeping).
   function timing(wheel) {
     let entry = hook.timings.get(wheel);
     if (entry === undefined) {
@@ -350,23 +352,24 @@
     return result;
   }
 
-  // Compiles ahead: those for the install's loads (compileForInstall()) run one at a time,
-  // in load order; those for later imports (precompile(), `queued` false) side by side once
-  // the install's queued so far are done. Each starts once `after` has settled (its file's
-  // digest). V8 spreads each compile over its own worker threads: compiles for imports run
-  // side by side with the install's took the cores from the ones the install needs first
-  // (Chromium loads four modules of grill-usd-core at install); run one at a time, they
-  // made Node's install wait 0.4 s longer for them. Resolves to {module, bytes}.
-  let installCompiles = Promise.resolve();
+  // Compiles ahead. Those for the install's loads (compileForInstall(), `queued`) run one
+  // at a time, in load order: V8 spreads each compile over its own worker threads, and the
+  // first module the install loads is ready soonest alone. Those for later imports
+  // (precompile()) start once the install's queued so far are done, side by side: run
+  // alongside the install's, they took the cores from them (Chromium loads four modules of
+  // grill-usd-core at install); queued one at a time, they made Node's install wait 0.4 s
+  // longer for them. Each starts once `after` has settled (its file's digest). Resolves to
+  // {module, bytes}.
+  let installCompileQueue = Promise.resolve();
   function compileAhead(path, { after, queued }) {
-    const compiled = installCompiles.then(async () => {
+    const compiled = installCompileQueue.then(async () => {
       await after;
       const bytes = fileBytes(path);
       const module = await wasm.compile(bytes);
       immutableExportsOf.set(module, globals.immutableExports(bytes));
       return { module, bytes };
     });
-    if (queued) installCompiles = compiled.catch(() => {});
+    if (queued) installCompileQueue = compiled.catch(() => {});
     return compiled;
   }
 
