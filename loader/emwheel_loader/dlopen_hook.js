@@ -471,9 +471,8 @@
   // appeared since the snapshot is the failed load's. Settled GOT entries (resolved, behind
   // the GOT's prototype) are not own keys: the snapshot lists the unsettled ones only.
   function snapshot() {
-    const GOT = Module.GOT;
     const required = new Map();
-    for (const name of Object.keys(GOT)) required.set(name, GOT[name].required);
+    for (const [name, entry] of Object.entries(Module.GOT)) required.set(name, entry.required);
     return { libs: new Set(Object.keys(Module.LDSO.loadedLibsByName)), required };
   }
 
@@ -694,8 +693,10 @@
       hook.settledGOT = Object.create(Object.getPrototypeOf(GOT));
       Object.setPrototypeOf(GOT, hook.settledGOT);
     }
-    for (const name of Object.keys(GOT)) {
-      const entry = GOT[name];
+    // Object.entries, not a lookup of each key: V8 runs this loop a few times per session,
+    // mostly before it is optimized, and there a keyed lookup in an object of this size
+    // costs several times the rest (10,500 entries in Node 24: 32 ms that way, 10 ms this).
+    for (const [name, entry] of Object.entries(GOT)) {
       if (entry.value != hook.unresolved) {
         hook.settledGOT[name] = entry;
         delete GOT[name];
