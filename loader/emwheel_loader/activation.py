@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +61,12 @@ class _Loader:
         self.internals = internals
         self.verify_hashes = verify_hashes
         self.lazy = lazy
-        sources = resources.files(__package__)
-        hook = run_js(sources.joinpath("dlopen_hook.js").read_text())
-        immutable_globals = run_js(sources.joinpath("immutable_globals.js").read_text())
+        # The package is always unpacked in Pyodide (micropip, or the npm package writing it
+        # into site-packages): its files sit next to this one. importlib.resources would do
+        # the same and leave eight more modules in the heap of every session.
+        here = Path(__file__).parent
+        hook = run_js((here / "dlopen_hook.js").read_text(encoding="utf-8"))
+        immutable_globals = run_js((here / "immutable_globals.js").read_text(encoding="utf-8"))
         self.hook = hook(internals.module, internals.pyodide_js, immutable_globals)
         self.original_unpack = internals.package_loader.unpack_buffer
         self.timings: dict[str, InstallTimings] = {}  # by wheel, in install order
