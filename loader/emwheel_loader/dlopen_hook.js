@@ -35,6 +35,10 @@
   // leads to its realm.
   const wasm = Module.UTF8ToString.constructor("return WebAssembly")();
   const globals = immutableGlobals(wasm);
+  // Emscripten's Object, the same way: its reportUndefinedSymbols calls Object.entries(GOT)
+  // (see entriesSettlingGOT()).
+  const emscriptenObject = Module.UTF8ToString.constructor("return Object")();
+  const entriesOf = emscriptenObject.entries;
 
   const hook = {
     original: Module._emscripten_dlopen_promise,
@@ -57,6 +61,10 @@
     precompiles: new Map(), // wheel -> Promise: its compiles ahead of import have settled
     providerGraceMs: 1000,
     markedGlobals: 0, // immutable exported globals marked so far (see wrapWebAssembly())
+    // Milliseconds of settling the GOT inside Emscripten's walks (see entriesSettlingGOT()),
+    // and the names settled there while a load or an import is under way, for restore().
+    walkSettling: 0,
+    settledInWindow: [],
     // Whether this hook can check hashes (crypto.subtle exists in secure contexts only:
     // https, localhost, Node); if not, the Python side checks them with hashlib.
     nativeDigest: typeof subtle?.digest === "function",
@@ -311,11 +319,14 @@
     wasm.Instance = new Proxy(unwrapped.Instance, { construct: constructInstance });
     const originals = unwrapped;
     wasm.instantiate = (source, imports) => instantiate(originals, source, imports);
+    emscriptenObject.entries = entriesSettlingGOT;
   }
 
   function unwrapWebAssembly() {
     if (--wrapDepth > 0) return;
     Object.assign(wasm, unwrapped);
+    emscriptenObject.entries = entriesOf;
+    hook.settledInWindow = []; // what a failure's restore() needed, it has used
     unwrapped = undefined;
   }
 
@@ -472,8 +483,9 @@
   // the GOT's prototype) are not own keys: the snapshot lists the unsettled ones only.
   function snapshot() {
     const required = new Map();
-    for (const [name, entry] of Object.entries(Module.GOT)) required.set(name, entry.required);
-    return { libs: new Set(Object.keys(Module.LDSO.loadedLibsByName)), required };
+    for (const [name, entry] of entriesOf(Module.GOT)) required.set(name, entry.required);
+    const libs = new Set(Object.keys(Module.LDSO.loadedLibsByName));
+    return { libs, required, settledMark: hook.settledInWindow.length };
   }
 
   function restore(before) {
@@ -483,9 +495,13 @@
       }
     }
     const GOT = Module.GOT;
-    for (const name of Object.keys(GOT)) {
+    for (const [name, entry] of entriesOf(GOT)) {
       if (!before.required.has(name)) delete GOT[name];
-      else GOT[name].required = before.required.get(name);
+      else entry.required = before.required.get(name);
+    }
+    // Entries the failed load's own walk settled (its exports, resolved into it).
+    for (const name of hook.settledInWindow.slice(before.settledMark)) {
+      if (!before.required.has(name)) delete hook.settledGOT[name];
     }
   }
 
@@ -561,6 +577,7 @@
     }
     const before = own(plan.wheel, () => prepare(plan));
     const start = now();
+    const settlingBefore = hook.walkSettling;
     wrapWebAssembly();
     try {
       await dlopenPath(path, plan.global ? flags | RTLD_GLOBAL : flags);
@@ -571,7 +588,11 @@
     } finally {
       hook.installCompiles.delete(path); // used, or not usable
       unwrapWebAssembly();
-      timing(plan.wheel).loading += now() - start;
+      // Settling in Emscripten's walks is the hook's work (an import Python runs meanwhile
+      // would be counted here too: more own work, never less).
+      const settling = hook.walkSettling - settlingBefore;
+      timing(plan.wheel).hook += settling;
+      timing(plan.wheel).loading += now() - start - settling;
     }
     if (plan.global) own(plan.wheel, () => registerLibrary(path));
     own(plan.wheel, settleGOT);
@@ -633,8 +654,9 @@
   // object behind GOT (its prototype), which changes no lookup: GOT[name] still finds them
   // and updates still go to the same WebAssembly.Global, but Object.entries(GOT), the walk,
   // lists only the entries added since. A resolved entry never becomes unresolved again.
-  // Called after each load of the hook's, and after each extension module Python imports
-  // (endImport).
+  // Done in that walk itself while a load or an import is under way (entriesSettlingGOT()),
+  // and again after each load of the hook's and each import Python made (endImport), for
+  // what a walk did not see.
   // What the GOT holds for a symbol not resolved yet: -1 in Pyodide 314 (Emscripten 5), 0 in
   // 0.29 (Emscripten 4.0.9). Read from a probe entry, made as Emscripten makes them (as a
   // weak import, so that it is not marked required), then removed.
@@ -686,6 +708,7 @@
     hook.hidden.clear();
   }
 
+  // Returns the entries left in the GOT, unresolved ones, as Object.entries would.
   function settleGOT() {
     const GOT = Module.GOT;
     if (hook.settledGOT === undefined) {
@@ -693,14 +716,37 @@
       hook.settledGOT = Object.create(Object.getPrototypeOf(GOT));
       Object.setPrototypeOf(GOT, hook.settledGOT);
     }
+    const log = wrapDepth > 0 ? hook.settledInWindow : undefined;
+    const unresolved = [];
     // Object.entries, not a lookup of each key: V8 runs this loop a few times per session,
     // mostly before it is optimized, and there a keyed lookup in an object of this size
     // costs several times the rest (10,500 entries in Node 24: 32 ms that way, 10 ms this).
-    for (const [name, entry] of Object.entries(GOT)) {
+    for (const pair of entriesOf(GOT)) {
+      const [name, entry] = pair;
       if (entry.value != hook.unresolved) {
         hook.settledGOT[name] = entry;
         delete GOT[name];
+        log?.push(name);
+      } else {
+        unresolved.push(pair);
       }
+    }
+    return unresolved;
+  }
+
+  // Object.entries while a load or an import is under way. Emscripten's one call of it on
+  // the GOT is reportUndefinedSymbols, after each module's exports were added, looking for
+  // entries still unresolved: the GOT is settled right there, and the walk is handed only
+  // those. Settling after the load instead walked every new entry twice (the settle costs
+  // about as much as Emscripten's walk, which it makes short for every later load). Every
+  // other call is passed through.
+  function entriesSettlingGOT(object) {
+    if (object !== Module.GOT) return entriesOf(object);
+    const start = now();
+    try {
+      return settleGOT();
+    } finally {
+      hook.walkSettling += now() - start;
     }
   }
 
