@@ -47,7 +47,7 @@ START, END = "<!-- bench_runtime:start -->", "<!-- bench_runtime:end -->"
 PYODIDE_VERSION = "314.0.7"
 MODES: dict[str, bool | None] = {"stock": None, "loader eager": False, "loader lazy": True}
 RUNTIMES = ("node", "chrome")
-ROUND_TIMEOUT = 900  # seconds; a round that takes longer has hung
+ROUND_TIMEOUT = 300  # seconds; a round that takes longer has hung (the slowest take 20 s)
 MB = 1e6
 
 # Targets of issue 6 ("Fast installs"), evaluated from the numbers
@@ -156,7 +156,13 @@ class NodeRuntime:
         argv = [str(self.node), str(driver), json.dumps({**spec, "indexURL": str(self.dist)})]
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=ROUND_TIMEOUT)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as expired:
+            # Node 24 can deadlock in process.exit() after the round, its result printed
+            # (seen once: a V8 worker waiting for a garbage collection while the main thread
+            # joins it); the round itself finished, so its result stands.
+            printed = expired.stdout.decode() if isinstance(expired.stdout, bytes) else ""
+            if printed.strip():
+                return dict(json.loads(printed.strip().splitlines()[-1]))
             return {"error": f"no result after {ROUND_TIMEOUT} s"}
         if done.returncode != 0:
             lines = done.stderr.strip().splitlines() or ["no message"]
