@@ -192,6 +192,7 @@ class ChromeRuntime:
     def run(self, spec: dict[str, Any]) -> dict[str, Any]:
         """One round in a new headless Chromium (a fresh profile, so no compiled-code cache
         carries over from the previous round); browser start-up is not timed."""
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver import Chrome
         from selenium.webdriver.chrome.options import Options
         from selenium.webdriver.chrome.service import Service
@@ -208,6 +209,8 @@ class ChromeRuntime:
                 CHROME_ROUND, {**spec, "indexURL": f"{self.base}/dist/"}
             )
             return result
+        except WebDriverException as error:  # a crashed tab fails its round, not the run
+            return {"error": f"Chromium: {error.msg or type(error).__name__}"}
         finally:
             driver.quit()
 
