@@ -12,21 +12,25 @@ Each round is a fresh Pyodide 314.0.7 (a new Node 24 process, or a new headless 
 session on a page served from the distribution folder) that activates the loader in its
 default (lazy) mode and times one `micropip.install` of the wheel; the loader's own steps
 come from `emwheel_loader.install_timings()`, measured inside the same install. Variants,
-interleaved round by round: hashes checked with WebCrypto (the default), hashes checked
-with hashlib inside Pyodide (the fallback where WebCrypto is missing, and what the loader
-did before), and hashes not checked. The loader's sources come from the working tree, or
-from a git revision with --loader-rev (the section says which). The section between the
-bench_loader_overhead markers of docs/benchmarks.md is rewritten (not with --print-only).
+interleaved round by round: files checked by CRC-32 (the default, for the manifest
+`emwheel repair` writes); the same wheel with its manifest rewritten as version 1 (no
+CRC-32s), its files checked by sha256 with WebCrypto, and with hashlib inside Pyodide (the
+fallback where WebCrypto is missing); and files not checked. The loader's sources come from
+the working tree, or from a git revision with --loader-rev (the section says which). The
+section between the bench_loader_overhead markers of docs/benchmarks.md is rewritten (not
+with --print-only).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import shutil
 import statistics
 import sys
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,17 +62,25 @@ LOADER = REPO / "loader" / "emwheel_loader"
 STEPS = ("manifest", "checks", "hashing", "planning", "hook")
 
 
+# wheel_as_version_1(wheel, out folder) -> the wheel's copy with a version-1 manifest
+wheel_as_version_1: Callable[[Path, Path], Path] = importlib.import_module(
+    "support.manifest_edit"
+).wheel_as_version_1
+
+
 @dataclass(frozen=True)
 class Variant:
     name: str
     verify_hashes: bool
     hide_webcrypto: bool
+    manifest_version: int  # of the wheel installed: 2 as repaired, 1 rewritten
 
 
 VARIANTS = (
-    Variant("hashes checked, WebCrypto (default)", True, False),
-    Variant("hashes checked, hashlib (fallback; before)", True, True),
-    Variant("hashes not checked", False, False),
+    Variant("CRC-32 (default)", True, False, 2),
+    Variant("sha256, WebCrypto (version-1 manifest)", True, False, 1),
+    Variant("sha256, hashlib (version-1 manifest, no WebCrypto)", True, True, 1),
+    Variant("not checked", False, False, 2),
 )
 
 Round = Callable[[Variant], dict[str, Any]]
@@ -124,11 +136,12 @@ def node_folder() -> Path:
     return Path(run_or_exit([str(REPO / "tools" / "node24")]).strip())
 
 
-def node_round(dist: Path, wheel: Path, work: Path, loader: dict[str, str]) -> Round:
+def node_round(dist: Path, wheels: dict[int, Path], work: Path, loader: dict[str, str]) -> Round:
     node = str(node_folder() / "node")
 
     def run(variant: Variant) -> dict[str, Any]:
         options = work / "options.json"
+        wheel = wheels[variant.manifest_version]
         options.write_text(json.dumps(round_options(variant, str(wheel), loader)))
         output = run_or_exit([node, str(NODE_DRIVER), str(dist), str(options)])
         result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
@@ -169,9 +182,11 @@ def chrome_driver() -> Any:
     return driver
 
 
-def chrome_round(base: str, folder: str, wheel: Path, loader: dict[str, str]) -> Round:
+def chrome_round(base: str, folder: str, wheels: dict[int, Path], loader: dict[str, str]) -> Round:
     def run(variant: Variant) -> dict[str, Any]:
-        options = round_options(variant, f"{base}/{folder}/{wheel.name}", loader)
+        wheel = wheels[variant.manifest_version]
+        url = f"{base}/{folder}/{served_name(variant.manifest_version, wheel)}"
+        options = round_options(variant, url, loader)
         script = CHROME_ROUND % {
             "base": json.dumps(base),
             "folder": json.dumps(folder),
@@ -190,21 +205,30 @@ def chrome_round(base: str, folder: str, wheel: Path, loader: dict[str, str]) ->
     return run
 
 
+def served_name(manifest_version: int, wheel: Path) -> str:
+    return f"manifest-v{manifest_version}/{wheel.name}"
+
+
 @contextmanager
-def chrome_setup(dist: Path, wheel: Path, loader: dict[str, str]) -> Iterator[tuple[Round, str]]:
-    """Serve the distribution, with the wheel and the round module in a folder of it (removed
-    afterwards); the round function and the browser's version."""
+def chrome_setup(
+    dist: Path, wheels: dict[int, Path], loader: dict[str, str]
+) -> Iterator[tuple[Round, str]]:
+    """Serve the distribution, with the wheels and the round module in a folder of it
+    (removed afterwards); the round function and the browser's version."""
     folder = dist / ".emwheel-bench"
     folder.mkdir(exist_ok=True)
     try:
-        shutil.copy(wheel, folder / wheel.name)
+        for version, wheel in wheels.items():
+            target = folder / served_name(version, wheel)
+            target.parent.mkdir(exist_ok=True)
+            shutil.copy(wheel, target)
         shutil.copy(ROUND_MODULE, folder / ROUND_MODULE.name)
         (folder / "blank.html").write_text("<!doctype html><title>bench</title>\n")
         with http_server(dist) as base:
             driver = chrome_driver()
             version = str(driver.capabilities.get("browserVersion", "unknown"))
             driver.quit()
-            yield chrome_round(base, folder.name, wheel, loader), f"Chromium {version} (headless)"
+            yield chrome_round(base, folder.name, wheels, loader), f"Chromium {version} (headless)"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -265,6 +289,11 @@ def verdicts(runtime: str, results: dict[str, list[dict[str, Any]]]) -> list[str
     return lines
 
 
+def wasm_bytes(wheel: Path) -> int:
+    with zipfile.ZipFile(wheel) as archive:
+        return sum(i.file_size for i in archive.infolist() if i.filename.endswith(".so"))
+
+
 def render(
     measured: dict[str, dict[str, list[dict[str, Any]]]],
     versions: list[str],
@@ -285,7 +314,7 @@ def render(
         "default (lazy) mode",
         f"- wheel: `{wheel.name}` as the runtime tests make it (`{LIBRARY}` taken out of the "
         f"PyPI wheel, brought back by `emwheel repair`): {wheel.stat().st_size / 1e6:.1f} MB, "
-        f"{first['modules']} WebAssembly files ({first['hashed_bytes'] / 1e6:.1f} MB), "
+        f"{first['modules']} WebAssembly files ({wasm_bytes(wheel) / 1e6:.1f} MB), "
         f"{first['loaded_at_install']} loaded at install (the library and the modules over "
         "8 MiB), the rest on import",
         "",
@@ -331,13 +360,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-loader-") as tmp:
         work = Path(tmp)
         wheel = repaired_grill(work / "wheelhouse")
+        wheels = {2: wheel, 1: wheel_as_version_1(wheel, work / "version-1")}
         loader = loader_files(args.loader_rev)
         if "node" in runtimes:
             node = node_folder() / "node"
             versions.append(f"Node {run_or_exit([str(node), '--version']).strip()}")
-            measured["Node"] = measure(node_round(dist, wheel, work, loader), args.rounds, "Node")
+            measured["Node"] = measure(node_round(dist, wheels, work, loader), args.rounds, "Node")
         if "chrome" in runtimes:
-            with chrome_setup(dist, wheel, loader) as (run, version):
+            with chrome_setup(dist, wheels, loader) as (run, version):
                 versions.append(version)
                 measured["Chromium"] = measure(run, args.rounds, "Chromium")
         section = render(measured, versions, wheel, args.rounds, loader_source(args.loader_rev))

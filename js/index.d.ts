@@ -8,8 +8,10 @@ export declare class EmwheelLoaderError extends Error {}
 
 export interface PatchOptions {
   /**
-   * Check the sha256 of every WebAssembly file the manifest lists; none is loaded before
-   * its own matched (WebCrypto where it exists, else hashlib in Pyodide). Default true.
+   * Check every WebAssembly file the manifest lists, none loaded before its own check
+   * passed: its CRC-32 as zipfile checked it while unpacking, against the manifest's; for
+   * an older (version 1) manifest its sha256 (WebCrypto where it exists, else hashlib in
+   * Pyodide). Default true.
    */
   verifyHashes?: boolean;
   /**
@@ -32,13 +34,17 @@ export interface InstallTimings {
   modules: number;
   /** Of those, loaded by the installer; the rest are loaded on first import. */
   loadedAtInstall: number;
-  hashMethod: "webcrypto" | "hashlib" | "off";
+  /** How the files were checked (docs/loader.md, "The integrity check"). */
+  hashMethod: "crc32" | "webcrypto" | "hashlib" | "crc32+webcrypto" | "crc32+hashlib" | "off";
+  /** Files checked by their CRC-32. */
+  crcChecked: number;
+  /** Bytes checked by sha256. */
   hashedBytes: number;
   /** Finding the manifest through RECORD, reading and parsing it. */
   manifestSeconds: number;
-  /** Every file: inside the install folder, size, header, NEEDED list. */
+  /** Every file: inside the install folder, size, header, NEEDED list, CRC-32. */
   checksSeconds: number;
-  /** What the install waited for the sha256 of every file the manifest lists. */
+  /** What the install waited for the sha256 of the files the CRC-32 could not check. */
   hashingSeconds: number;
   /**
    * From the first digest's start to the last one's end; with WebCrypto the digests run

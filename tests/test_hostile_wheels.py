@@ -368,6 +368,24 @@ def test_a_manifest_whose_hashes_do_not_match_the_files(
     assert_refused(result, wheel, f"{problem} (the wheel changed after it was repaired", tmp_path)
 
 
+def test_a_manifest_whose_crc32s_do_not_match_the_files(
+    capsys: pytest.CaptureFixture[str], module_bytes: dict[str, bytes], tmp_path: Path
+) -> None:
+    """What emwheel's loader compares first: even `show` sees it, in the zip directory."""
+    module = module_bytes["libbase.so"]
+    digest = hashlib.sha256(module).hexdigest()
+    wrong = zlib.crc32(module) ^ 1
+    entry = ModuleEntry("pkg/libbase.so", "shared", digest, len(module), crc32=wrong)
+    wheel = _manifest_wheel(tmp_path, module, entry)
+    shown = messages(findings(capsys, "show", wheel), "manifest-mismatch")
+    assert shown == ["pkg/libbase.so: crc32 in the zip entry differs from the manifest's"]
+    loader = findings(capsys, "check", wheel, "--loader")
+    problem = "pkg/libbase.so: crc32 of the file differs from the manifest's"
+    assert problem in messages(loader, "manifest-mismatch")
+    assert {f["severity"] for f in loader if f["code"] == "manifest-mismatch"} == {"error"}
+    assert_refused(run(capsys, "repair", wheel, tmp_path), wheel, problem, tmp_path)
+
+
 def test_a_needed_cycle_is_reported_and_repair_stops(
     capsys: pytest.CaptureFixture[str], module_bytes: dict[str, bytes], tmp_path: Path
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,15 @@ import pytest
 from emwheel.repair import repair_wheel
 from emwheel.repair_plan import RepairOptions
 from emwheel_loader.errors import LoadError
-from emwheel_loader.load_plan import check_files, check_hashes, plan_loads, plan_wheel_load
+from emwheel_loader.load_plan import (
+    check_crcs,
+    check_files,
+    check_hashes,
+    plan_loads,
+    plan_wheel_load,
+)
 from emwheel_loader.manifest import MANIFEST_FILENAME, Manifest
+from emwheel_loader.sized_unpack import sized_unpacking
 from emwheel_loader.timings import InstallTimings
 
 from support.wheel_builder import build_wheel
@@ -71,7 +79,7 @@ def test_the_plan_loads_libraries_globally_before_the_extension(
 def test_the_three_steps_give_the_same_plan(installed: tuple[Manifest, Path]) -> None:
     manifest, root = installed
     runtime_paths = check_files(WHEEL, manifest, root)
-    assert check_hashes(WHEEL, manifest, root) == sum(m.size for m in manifest.modules)
+    assert check_hashes(WHEEL, manifest.modules, root) == sum(m.size for m in manifest.modules)
     steps = plan_loads(WHEEL, manifest, root, runtime_paths, pyodide_packages=())
     assert steps == plan_wheel_load(WHEEL, manifest, root, pyodide_packages=())
 
@@ -84,8 +92,44 @@ def test_a_changed_byte_fails_the_hash_check_only(installed: tuple[Manifest, Pat
     (root / library).write_bytes(bytes(data))
     check_files(WHEEL, manifest, root)  # same size, header and NEEDED list
     with pytest.raises(LoadError, match=f"{WHEEL}: {library}: sha256 mismatch"):
-        check_hashes(WHEEL, manifest, root)
+        check_hashes(WHEEL, manifest.modules, root)
     plan_wheel_load(WHEEL, manifest, root, pyodide_packages=(), verify_hashes=False)
+
+
+def test_the_crc_check_compares_what_zipfile_checked_while_unpacking(
+    test_modules: dict[str, Path], tmp_path: Path
+) -> None:
+    manifest, root = install_repaired(test_modules, tmp_path)
+    repaired = next((tmp_path / "out").glob("*.whl"))
+    unpacked = tmp_path / "unpacked"
+    with sized_unpacking() as checked_crcs:
+        shutil.unpack_archive(repaired, unpacked, "zip")
+    assert check_crcs(WHEEL, manifest, unpacked.resolve(), checked_crcs) == []
+    # Files it did not see unpacked, or a manifest without crc32s: left to the sha256 check.
+    assert check_crcs(WHEEL, manifest, root, {}) == list(manifest.modules)
+    version_1 = replace(manifest, modules=tuple(replace(m, crc32=None) for m in manifest.modules))
+    assert check_crcs(WHEEL, version_1, unpacked.resolve(), checked_crcs) == list(version_1.modules)
+
+
+def test_a_library_swapped_after_repair_fails_the_crc_check(
+    test_modules: dict[str, Path], tmp_path: Path
+) -> None:
+    """The wheel's zip entry is consistent (its CRC matches), the manifest's crc32 is not."""
+    manifest, _ = install_repaired(test_modules, tmp_path)
+    repaired = next((tmp_path / "out").glob("*.whl"))
+    library = _path(manifest, "testpkg.libs/libmid-")
+    swapped = tmp_path / "swapped.whl"
+    with zipfile.ZipFile(repaired) as source, zipfile.ZipFile(swapped, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == library:
+                data = data[:-20] + bytes(b ^ 0xFF for b in data[-20:])
+            target.writestr(info, data)
+    unpacked = tmp_path / "unpacked"
+    with sized_unpacking() as checked_crcs:
+        shutil.unpack_archive(swapped, unpacked, "zip")
+    with pytest.raises(LoadError, match=f"{WHEEL}: {library}: crc32 mismatch: the file has "):
+        check_crcs(WHEEL, manifest, unpacked.resolve(), checked_crcs)
 
 
 def test_a_truncated_file_fails_the_file_check(installed: tuple[Manifest, Path]) -> None:

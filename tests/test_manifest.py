@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -26,10 +27,13 @@ def sample() -> Manifest:
         version="1.0",
         generator="emwheel test",
         modules=(
-            ModuleEntry("pkg.libs/libbase-1.so", "shared", SHA, 10, vendored_from="libbase.so"),
+            ModuleEntry(
+                "pkg.libs/libbase-1.so", "shared", SHA, 10, vendored_from="libbase.so",
+                crc32=0x0000ABCD,
+            ),
             ModuleEntry(
                 "pkg.libs/libmid-2.so", "shared", SHA, 20,
-                (NeededEntry("libbase-1.so", "pkg.libs/libbase-1.so"),),
+                (NeededEntry("libbase-1.so", "pkg.libs/libbase-1.so"),), crc32=0xFFFFFFFF,
             ),
             ModuleEntry(
                 "pkg/_ext.so", "extension", SHA, 30,
@@ -38,6 +42,7 @@ def sample() -> Manifest:
                     NeededEntry("libgeos_c.so", external=External("pyodide", "libgeos")),
                     NeededEntry("libother.so", external=External("excluded")),
                 ),
+                crc32=0,
             ),
         ),
         load_order=("pkg.libs/libbase-1.so", "pkg.libs/libmid-2.so", "pkg/_ext.so"),
@@ -50,7 +55,28 @@ def test_json_round_trip_is_exact() -> None:
     assert Manifest.from_json(text, "m.json") == manifest
     assert Manifest.from_json(text, "m.json").to_json() == text
     data = json.loads(text)
-    assert data["format"] == "emwheel-manifest" and data["version"] == 1
+    assert data["format"] == "emwheel-manifest" and data["version"] == 2
+    assert [m["crc32"] for m in data["modules"]] == ["0000abcd", "ffffffff", "00000000"]
+
+
+def test_a_version_1_manifest_is_read_without_crc32s_and_written_back_as_it_was() -> None:
+    """Written before crc32 was recorded: its files are checked by sha256 alone."""
+    data = json.loads(sample().to_json())
+    data["version"] = 1
+    for module in data["modules"]:
+        del module["crc32"]
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    manifest = Manifest.from_json(text, "m.json")
+    assert [m.crc32 for m in manifest.modules] == [None, None, None]
+    assert [m.sha256 for m in manifest.modules] == [SHA] * 3
+    assert manifest.to_json() == text
+
+
+def test_a_manifest_with_some_crc32s_missing_is_not_written() -> None:
+    manifest = sample()
+    entries = (*manifest.modules[:2], replace(manifest.modules[2], crc32=None))
+    with pytest.raises(ValueError, match=r"pkg/_ext\.so: no crc32, which the manifest's other"):
+        replace(manifest, modules=entries).to_json()
 
 
 def test_load_order_puts_dependencies_first_and_is_deterministic() -> None:
@@ -75,8 +101,10 @@ def _broken(change: Any) -> str:
     [
         pytest.param("{not json", "not valid JSON", id="not-json"),
         pytest.param("[]", "not a JSON object", id="not-object"),
-        pytest.param(_broken(lambda d: d.update(version=2)), "version 2 is not supported",
+        pytest.param(_broken(lambda d: d.update(version=3)), "version 3 is not supported",
                      id="future-version"),
+        pytest.param(_broken(lambda d: d.update(version=2.0)), "version 2.0 is not supported",
+                     id="float-version"),
         pytest.param(_broken(lambda d: d.pop("modules")), "missing field 'modules'",
                      id="missing-field"),
         pytest.param(_broken(lambda d: d["modules"][0].update(kind="plugin")),
@@ -93,6 +121,10 @@ def _broken(change: Any) -> str:
                      id="incomplete-order"),
         pytest.param(_broken(lambda d: d["modules"][0].update(sha256="xyz")),
                      "is not a sha256", id="bad-hash"),
+        pytest.param(_broken(lambda d: d["modules"][0].update(crc32="ABCD0000")),
+                     "is not a CRC-32", id="bad-crc32"),
+        pytest.param(_broken(lambda d: d["modules"][0].pop("crc32")),
+                     "missing field 'crc32'", id="missing-crc32"),
     ],
 )  # fmt: skip
 def test_invalid_manifests_are_refused_naming_the_file(text: str, message: str) -> None:

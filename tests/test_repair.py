@@ -6,6 +6,7 @@ import hashlib
 import json
 import shutil
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -458,6 +459,11 @@ def test_manifests_validate_against_the_schema(
     jsonschema.Draft202012Validator(schema).validate(document)
     kinds = [n.get("external", {}).get("kind") for m in document["modules"] for n in m["needed"]]
     assert kinds.count("pyodide") == 1 and kinds.count("excluded") == 1
+    # Each crc32 is the one the module's zip entry records, which is what the loader compares.
+    with zipfile.ZipFile(tmp_path / "o" / wheel.name) as archive:
+        for module in document["modules"]:
+            assert int(module["crc32"], 16) == archive.getinfo(module["path"]).CRC
+            assert module["crc32"] == f"{zlib.crc32(files[module['path']]):08x}"
 
 
 def test_a_result_that_will_not_load_is_not_written_unless_told(

@@ -1,12 +1,15 @@
 """The loader's sized unpacking writes what shutil.unpack_archive writes, and nothing else
-changes: other copies, a failing member, shutil itself afterwards."""
+changes: other copies, a failing member, shutil itself afterwards. The CRC-32s it notes are
+those of the files written."""
 
 from __future__ import annotations
 
 import io
+import os
 import random
 import shutil
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -34,13 +37,33 @@ def make_zip(path: Path, stored: bool = False) -> Path:
 @pytest.mark.parametrize("stored", [False, True], ids=["deflated", "stored"])
 def test_unpacking_writes_every_member_as_it_is(tmp_path: Path, stored: bool) -> None:
     wheel = make_zip(tmp_path / "pkg-1.0-py3-none-any.zip", stored)
-    with sized_unpacking():
+    with sized_unpacking() as checked_crcs:
         shutil.unpack_archive(wheel, tmp_path / "sized")
     shutil.unpack_archive(wheel, tmp_path / "plain")
     for name, data in MEMBERS.items():
         assert (tmp_path / "sized" / name).read_bytes() == data
         assert (tmp_path / "plain" / name).read_bytes() == data
     assert (tmp_path / "sized" / "pkg" / "sub").is_dir()
+    assert checked_crcs == {
+        os.path.abspath(tmp_path / "sized" / name): zlib.crc32(data)
+        for name, data in MEMBERS.items()
+    }
+
+
+def test_a_member_read_only_in_part_has_no_checked_crc(tmp_path: Path) -> None:
+    """zipfile compares the CRC at a member's end: a copy that stops short is not checked."""
+    archive = zipfile.ZipFile(make_zip(tmp_path / "a.zip"))
+    target = tmp_path / "part.bin"
+    with sized_unpacking() as checked_crcs, archive, archive.open("pkg/lib/libbig.so") as member:
+        partial = io.BufferedReader(member, 4096)  # not a ZipExtFile: copied as shutil would
+        with target.open("wb") as out:
+            shutil.copyfileobj(partial, out)
+        assert target.read_bytes() == MEMBERS["pkg/lib/libbig.so"]
+        member.seek(0)
+        with target.open("wb") as out:
+            out.write(member.read(10))
+            shutil.copyfileobj(member, out)  # read to its end, but after a seek
+    assert checked_crcs == {}
 
 
 def test_shutil_is_restored_also_after_an_error(tmp_path: Path) -> None:
@@ -69,5 +92,6 @@ def test_a_corrupt_member_still_fails(tmp_path: Path) -> None:
     start = data.index(MEMBERS["pkg/lib/libbig.so"][:64])
     data[start + 1000] ^= 0xFF  # stored: the member's bytes as they are, CRC now wrong
     wheel.write_bytes(bytes(data))
-    with pytest.raises(zipfile.BadZipFile, match="CRC"), sized_unpacking():
+    with pytest.raises(zipfile.BadZipFile, match="CRC"), sized_unpacking() as checked_crcs:
         shutil.unpack_archive(wheel, tmp_path / "out")
+    assert os.path.abspath(tmp_path / "out" / "pkg" / "lib" / "libbig.so") not in checked_crcs

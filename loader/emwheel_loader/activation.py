@@ -12,11 +12,14 @@ Two hooks, both on functions Pyodide looks up at each call:
   planned modules as the plan says (RTLD_GLOBAL for shared libraries, dependencies first,
   errors naming the wheel) and passes every other path through.
 
-The sha256 check runs in the hook with the platform's native digest, while the installer
-loads: each module waits for its own file's digest, and a last step in the wheel's list (its
-path is the manifest's) for all of them. Where that digest is missing, hashlib checks every
-file here, before anything is loaded. Each step's time is kept per wheel
-(`install_timings`).
+Each file's content is checked against the manifest before it is loaded: its CRC-32, which
+zipfile computed and checked against the zip entry's as it unpacked the file, must be the
+manifest's (free: nothing is read again). A file that check cannot cover (a version-1
+manifest) is checked by sha256: in the hook with the platform's native digest while the
+installer loads, each module waiting for its own file's digest; where that digest is
+missing, with hashlib here, before anything is loaded. A last step in the wheel's list (its
+path is the manifest's) waits for every digest, and for the compiles of modules Python will
+import later. Each step's time is kept per wheel (`install_timings`).
 """
 
 from __future__ import annotations
@@ -28,8 +31,15 @@ from typing import Any
 
 from .errors import LoadError
 from .import_watch import ImportWatch
-from .load_plan import ModuleLoad, WheelLoadPlan, check_files, check_hashes, plan_loads
-from .manifest import MANIFEST_FILENAME, Manifest
+from .load_plan import (
+    ModuleLoad,
+    WheelLoadPlan,
+    check_crcs,
+    check_files,
+    check_hashes,
+    plan_loads,
+)
+from .manifest import MANIFEST_FILENAME, Manifest, ModuleEntry
 from .pyodide_internals import PyodideInternals, require_internals
 from .sized_unpack import sized_unpacking
 from .timings import InstallTimings, measure
@@ -85,7 +95,7 @@ class _Loader:
         self.import_watch.uninstall()
 
     def unpack_buffer(self, *args: Any, **kwargs: Any) -> Any:
-        with sized_unpacking():  # the same files, each allocated once
+        with sized_unpacking() as checked_crcs:  # the same files, each allocated once
             result = self.original_unpack(*args, **kwargs)
         filename = str(kwargs.get("filename") or "").rpartition("/")[-1]
         if not kwargs.get("calculate_dynlibs") or not filename.endswith(".whl"):
@@ -99,36 +109,50 @@ class _Loader:
         self.timings.pop(filename, None)
         self.timings[filename] = timings
         installer = _installer(kwargs.get("metadata"))
-        paths = self.prepare(filename, manifest_file, root, installer, timings)
+        paths = self.prepare(filename, manifest_file, root, installer, timings, checked_crcs)
         from pyodide.ffi import to_js  # type: ignore[import-not-found]
 
         return to_js(paths)
 
     def prepare(
-        self, wheel: str, manifest_file: Path, root: Path, installer: str, timings: InstallTimings
+        self,
+        wheel: str,
+        manifest_file: Path,
+        root: Path,
+        installer: str,
+        timings: InstallTimings,
+        checked_crcs: dict[str, int],
     ) -> list[str]:
         """Check the wheel and plan its loads; the paths its installer must dlopen now."""
         with measure(timings, "manifest"):
             manifest = _read_manifest(wheel, manifest_file)
         timings.modules = len(manifest.modules)
+        by_sha256: list[ModuleEntry] = []
         with measure(timings, "checks"):
             runtime_paths = check_files(wheel, manifest, root)
-        native_hashes = self.verify_hashes and bool(self.hook.nativeDigest)
-        if self.verify_hashes and not native_hashes:
-            timings.hash_method = "hashlib"
+            if self.verify_hashes:
+                by_sha256 = check_crcs(wheel, manifest, root, checked_crcs)
+                timings.crc_checked = len(manifest.modules) - len(by_sha256)
+        native = bool(self.hook.nativeDigest)
+        by_webcrypto = by_sha256 if native else []
+        timings.hash_method = _hash_method(
+            self.verify_hashes, timings.crc_checked, len(by_sha256), native
+        )
+        if by_sha256 and not by_webcrypto:
             with measure(timings, "hashing"):
-                timings.hashed_bytes = check_hashes(wheel, manifest, root)
+                timings.hashed_bytes = check_hashes(wheel, by_sha256, root)
             timings.hashing_wall_seconds = timings.hashing_seconds
         with measure(timings, "planning"):
             plan = self.plan(wheel, manifest, root, runtime_paths, installer)
             paths = [m.path for m in plan.modules if not self.lazy or load_now(m)]
             timings.loaded_at_install = len(paths)
             self.compile_for_install(wheel, plan, paths)
-            if native_hashes:
-                timings.hash_method = "webcrypto"
-                paths.append(self.expect_hashes(wheel, manifest, root, paths, manifest_file))
-                if self.lazy:  # the compiles need the check step to wait in
-                    self.precompile(wheel, plan, set(paths))
+            if by_webcrypto:
+                self.expect_hashes(wheel, by_webcrypto, root, paths)
+            compiling = self.lazy and self.precompile(wheel, plan, set(paths))
+            if by_webcrypto or compiling:  # a last step to wait for them in
+                paths.append(manifest_file.as_posix())
+                self.hook.checkStep(wheel, manifest_file.as_posix())
         return paths
 
     def compile_for_install(self, wheel: str, plan: WheelLoadPlan, load_now: list[str]) -> None:
@@ -141,9 +165,9 @@ class _Loader:
         if ahead:
             self.hook.compileForInstall(wheel, to_js(ahead))
 
-    def precompile(self, wheel: str, plan: WheelLoadPlan, load_now: set[str]) -> None:
+    def precompile(self, wheel: str, plan: WheelLoadPlan, load_now: set[str]) -> bool:
         """Have the hook compile, during the install, the modules Python will import later
-        (the install's check step waits for them; with no check step, no compiling ahead)."""
+        (the install's check step must wait for them); whether there are any."""
         from pyodide.ffi import to_js
 
         later = [
@@ -151,6 +175,7 @@ class _Loader:
         ]
         if later:
             self.hook.precompile(wheel, to_js(later))
+        return bool(later)
 
     def plan(
         self,
@@ -188,19 +213,16 @@ class _Loader:
         return plan  # not kept: the hook holds what it needs, Python's heap stays as stock's
 
     def expect_hashes(
-        self, wheel: str, manifest: Manifest, root: Path, load_now: list[str], check: Path
-    ) -> str:
-        """Have the hook start the digests of every file, those loaded now first, in load
-        order; return the path of the check step that waits for all of them."""
+        self, wheel: str, files: list[ModuleEntry], root: Path, load_now: list[str]
+    ) -> None:
+        """Have the hook start the digests of these files, those loaded now first, in load
+        order (the check step waits for all of them)."""
         from pyodide.ffi import to_js
 
         order = {path: i for i, path in enumerate(load_now)}
-        files = sorted(
-            manifest.modules, key=lambda m: order.get((root / m.path).as_posix(), len(order))
-        )
+        files = sorted(files, key=lambda m: order.get((root / m.path).as_posix(), len(order)))
         entries = [[(root / m.path).as_posix(), m.path, m.sha256] for m in files]
-        self.hook.expectHashes(wheel, check.as_posix(), to_js(entries))
-        return check.as_posix()
+        self.hook.expectHashes(wheel, to_js(entries))
 
     def timings_of(self, timings: InstallTimings) -> InstallTimings:
         """A copy of ``timings`` completed with what the hook measured (in milliseconds)."""
@@ -215,7 +237,7 @@ class _Loader:
             compiling_wall_seconds=measured.compilingWall / 1000,
             compile_wait_seconds=measured.compileWait / 1000,
         )
-        if timings.hash_method == "webcrypto":
+        if timings.hash_method.endswith("webcrypto"):
             result.hashing_seconds = measured.hashing / 1000
             result.hashing_wall_seconds = measured.hashingWall / 1000
             result.hashed_bytes = int(measured.hashedBytes)
@@ -228,6 +250,16 @@ def load_now(module: ModuleLoad) -> bool:
     if module.kind != "extension" or module.pyodide_packages or module.wait_for:
         return True  # libraries, and what needs an asynchronous step first
     return module.size > SYNC_LOAD_LIMIT
+
+
+def _hash_method(verify: bool, crc_checked: int, by_sha256: int, native: bool) -> str:
+    """How the files were checked (InstallTimings.hash_method)."""
+    if not verify:
+        return "off"
+    methods = ["crc32"] if crc_checked else []
+    if by_sha256:
+        methods.append("webcrypto" if native else "hashlib")
+    return "+".join(methods) or "crc32"
 
 
 def _read_manifest(wheel: str, manifest_file: Path) -> Manifest:

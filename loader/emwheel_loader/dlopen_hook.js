@@ -8,13 +8,15 @@
 // RTLD_GLOBAL if it is a shared library, and reports failures with the wheel's name.
 // Any other path goes to Emscripten untouched.
 //
-// It also checks each wheel's sha256 hashes with the platform's native digest (WebCrypto:
+// It also checks the sha256 hashes of the files the Python side could not check by their
+// CRC-32 (a version-1 manifest), with the platform's native digest (WebCrypto:
 // crypto.subtle; hashlib inside WebAssembly takes several times as long). The digests start
 // when the wheel is planned, all at once in the order the files are needed, and run
 // off the JavaScript thread while the installer loads: each module waits for its own file's
 // digest only, and a last "check" step the Python side appends to the wheel's list (its
 // path is the manifest's) waits for all of them, so the install fails on any mismatch, also
 // of a file that is loaded later, on import. No file is loaded before its digest matches.
+// The check step also waits for the compiles of modules Python will import (precompile()).
 //
 // It keeps the time of its own work per wheel (timingsOf): the time loads and the check
 // step waited for digests, and its bookkeeping around each load, apart from Emscripten's
@@ -88,9 +90,14 @@
     },
 
     // Start checking the wheel's hashes: entries [absolute path, manifest path, sha256], in
-    // the order the files will be needed; checkPath: the path of its check step.
-    expectHashes(wheel, checkPath, entries) {
+    // the order the files will be needed.
+    expectHashes(wheel, entries) {
       hook.digests.set(wheel, startDigests(wheel, entries));
+    },
+
+    // checkPath: the path of the wheel's check step, the last in its installer's list (see
+    // dlopen()).
+    checkStep(wheel, checkPath) {
       hook.checks.set(checkPath, wheel);
     },
 

@@ -4,7 +4,8 @@ Pure Python and independent of Pyodide, so it runs on the host too. Given a whee
 and the folder it was unpacked into, three steps (which the runtime loader times apart):
 `check_files` checks every file (inside the install root, not named like a library of
 Pyodide's main module, present, size as the manifest says, WebAssembly with a dylink.0
-section, NEEDED as the manifest says), `check_hashes` checks each file's sha256, and
+section, NEEDED as the manifest says), `check_crcs` and `check_hashes` check each file's
+content (its CRC-32 as zipfile checked it while unpacking, else its sha256), and
 `plan_loads` resolves every dependency (a file of the wheel, a Pyodide package, or a
 library another wheel provides) and returns the modules in load order with how to load
 each; `plan_wheel_load` does all three. A failed dlopen leaves
@@ -16,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from .system_libraries import system_library_name
 __all__ = [
     "ModuleLoad",
     "WheelLoadPlan",
+    "check_crcs",
     "check_files",
     "check_hashes",
     "plan_loads",
@@ -82,7 +84,7 @@ def plan_wheel_load(
     root = install_root.resolve()
     runtime_paths = check_files(wheel, manifest, root)
     if verify_hashes:
-        check_hashes(wheel, manifest, root)
+        check_hashes(wheel, manifest.modules, root)
     return plan_loads(
         wheel,
         manifest,
@@ -100,15 +102,40 @@ def check_files(wheel: str, manifest: Manifest, root: Path) -> dict[str, tuple[s
     return {entry.path: _check_file(wheel, entry, root) for entry in manifest.modules}
 
 
-def check_hashes(wheel: str, manifest: Manifest, root: Path) -> int:
-    """Check every file's sha256 against the manifest with hashlib; return the bytes hashed.
+def check_crcs(
+    wheel: str, manifest: Manifest, root: Path, checked_crcs: Mapping[str, int]
+) -> list[ModuleEntry]:
+    """Compare each file's CRC-32 with the manifest's; return the files this cannot check.
+
+    ``checked_crcs``: by absolute path, the CRC-32 zipfile computed of each file it unpacked
+    and compared with the zip entry's (sized_unpack). A file the manifest gives no crc32
+    (version 1) or that is not among them is left to `check_hashes`.
+    """
+    unchecked = []
+    for entry in manifest.modules:
+        actual = checked_crcs.get(os.path.abspath(root / entry.path))
+        if entry.crc32 is None or actual is None:
+            unchecked.append(entry)
+        elif actual != entry.crc32:
+            raise LoadError(
+                wheel,
+                entry.path,
+                f"crc32 mismatch: the file has {actual:08x}, the manifest says {entry.crc32:08x}",
+            )
+    return unchecked
+
+
+def check_hashes(wheel: str, entries: Iterable[ModuleEntry], root: Path) -> int:
+    """Check each file's sha256 against the manifest with hashlib; return the bytes hashed.
 
     The runtime loader hashes natively in JavaScript where it can (dlopen_hook.js); this is
     its fallback, and the host's way.
     """
-    for entry in manifest.modules:
+    hashed = 0
+    for entry in entries:
         _check_hash(wheel, entry, root)
-    return sum(entry.size for entry in manifest.modules)
+        hashed += entry.size
+    return hashed
 
 
 def plan_loads(

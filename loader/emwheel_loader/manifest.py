@@ -1,8 +1,8 @@
 """The manifest a repaired wheel carries in ``<distribution>.libs/emwheel-manifest.json``.
 
 It lists every WebAssembly file of the wheel: its path relative to the install root
-(site-packages), whether it is an extension module or a shared library, its size and
-sha256, what each of its NEEDED names resolves to (a file of the wheel, or an external
+(site-packages), whether it is an extension module or a shared library, its size, sha256
+and CRC-32, what each of its NEEDED names resolves to (a file of the wheel, or an external
 provider), and an order in which every module comes after everything it needs.
 
 The repairer writes it and the runtime loader reads it; this module is that one place, and
@@ -35,7 +35,8 @@ __all__ = [
 ]
 
 MANIFEST_FORMAT = "emwheel-manifest"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # what emwheel writes; version 2 added each file's crc32
+READABLE_VERSIONS = (1, 2)
 MANIFEST_FILENAME = "emwheel-manifest.json"
 
 KINDS = ("extension", "shared")
@@ -77,6 +78,10 @@ class ModuleEntry:
     needed: tuple[NeededEntry, ...] = ()
     side_module: bool = True  # False: WebAssembly without dylink.0, never dlopened
     vendored_from: str | None = None  # the file name the library had before repair
+    # The content's CRC-32, which the wheel's zip entry also records and which zipfile
+    # verifies as it unpacks: the loader's cheap check (docs/loader.md). Required from
+    # manifest version 2; the files of a version-1 manifest are checked by sha256.
+    crc32: int | None = None
 
 
 @dataclass(frozen=True)
@@ -193,13 +198,25 @@ def compute_load_order(dependencies: Mapping[str, Iterable[str]]) -> tuple[str, 
 def _manifest_to_dict(manifest: Manifest) -> dict[str, Any]:
     return {
         "format": MANIFEST_FORMAT,
-        "version": MANIFEST_VERSION,
+        "version": _format_version(manifest.modules),
         "generator": manifest.generator,
         "distribution": manifest.distribution,
         "distribution_version": manifest.version,
         "modules": [_module_to_dict(m) for m in manifest.modules],
         "load_order": list(manifest.load_order),
     }
+
+
+def _format_version(modules: tuple[ModuleEntry, ...]) -> int:
+    """Version 2 records every file's crc32; a manifest read from version 1 has none, and
+    is written back as it was."""
+    recorded = [entry.crc32 is not None for entry in modules]
+    if all(recorded):
+        return MANIFEST_VERSION
+    if not any(recorded):
+        return 1
+    missing = next(entry.path for entry in modules if entry.crc32 is None)
+    raise ValueError(f"{missing}: no crc32, which the manifest's other modules have")
 
 
 def _module_to_dict(entry: ModuleEntry) -> dict[str, Any]:
@@ -209,8 +226,10 @@ def _module_to_dict(entry: ModuleEntry) -> dict[str, Any]:
         "side_module": entry.side_module,
         "size": entry.size,
         "sha256": entry.sha256,
-        "needed": [_needed_to_dict(n) for n in entry.needed],
     }
+    if entry.crc32 is not None:
+        result["crc32"] = f"{entry.crc32:08x}"
+    result["needed"] = [_needed_to_dict(n) for n in entry.needed]
     if entry.vendored_from is not None:
         result["vendored_from"] = entry.vendored_from
     return result
@@ -233,29 +252,31 @@ def _manifest_from_dict(data: Any) -> Manifest:
     _expect(data.get("format") == MANIFEST_FORMAT, f"'format' is not {MANIFEST_FORMAT!r}")
     version = data.get("version")
     _expect(
-        version == MANIFEST_VERSION,
-        f"manifest version {version!r} is not supported (this emwheel reads {MANIFEST_VERSION})",
+        type(version) is int and version in READABLE_VERSIONS,
+        f"manifest version {version!r} is not supported (this emwheel reads "
+        f"{', '.join(map(str, READABLE_VERSIONS))})",
     )
     return Manifest(
         distribution=_str(data, "distribution"),
         version=_str(data, "distribution_version"),
         generator=_str(data, "generator"),
-        modules=tuple(_module_from_dict(m) for m in _list(data, "modules")),
+        modules=tuple(_module_from_dict(m, version) for m in _list(data, "modules")),
         load_order=tuple(_expect_str(p, "load_order entry") for p in _list(data, "load_order")),
     )
 
 
-def _module_from_dict(data: Any) -> ModuleEntry:
+def _module_from_dict(data: Any, manifest_version: int) -> ModuleEntry:
     _expect(isinstance(data, dict), "a module entry is not an object")
     kind = _str(data, "kind")
     _expect(kind in KINDS, f"unknown module kind {kind!r}")
     size = data["size"]
     _expect(isinstance(size, int) and size >= 0, "a module size is not a whole number")
     sha256 = _str(data, "sha256")
-    _expect(
-        len(sha256) == 64 and all(c in "0123456789abcdef" for c in sha256),
-        f"{sha256!r} is not a sha256",
-    )
+    _expect(_is_hex(sha256, 64), f"{sha256!r} is not a sha256")
+    crc32 = None
+    if manifest_version >= 2:
+        crc32 = _str(data, "crc32")
+        _expect(_is_hex(crc32, 8), f"{crc32!r} is not a CRC-32 (8 lowercase hex digits)")
     side_module = data.get("side_module", True)
     _expect(isinstance(side_module, bool), "'side_module' is not true or false")
     vendored_from = data.get("vendored_from")
@@ -268,6 +289,7 @@ def _module_from_dict(data: Any) -> ModuleEntry:
         needed=tuple(_needed_from_dict(n) for n in _list(data, "needed")),
         side_module=side_module,
         vendored_from=vendored_from,
+        crc32=None if crc32 is None else int(crc32, 16),
     )
 
 
@@ -290,6 +312,10 @@ def _needed_from_dict(data: Any) -> NeededEntry:
 def _expect(condition: bool, message: str) -> None:
     if not condition:
         raise ValueError(message)
+
+
+def _is_hex(text: str, length: int) -> bool:
+    return len(text) == length and all(c in "0123456789abcdef" for c in text)
 
 
 def _expect_str(value: Any, what: str) -> str:

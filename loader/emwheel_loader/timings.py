@@ -1,10 +1,11 @@
 """What the loader's own work costs on each install: `emwheel_loader.install_timings()`.
 
 The loader adds work to the install of every wheel with a manifest: finding and parsing the
-manifest, checking the files, hashing them, planning the loads, and the dlopen hook's
-bookkeeping around each load. Each step's wall time is kept per wheel, next to the time
-Emscripten spends loading the modules the hook passes on, which is not the loader's own
-work but what it is compared with. Nothing here is measured unless a wheel is installed.
+manifest, checking the files (and hashing those their CRC-32 does not check), planning the
+loads, and the dlopen hook's bookkeeping around each load. Each step's wall time is kept
+per wheel, next to the time Emscripten spends loading the modules the hook passes on, which
+is not the loader's own work but what it is compared with. Nothing here is measured unless
+a wheel is installed.
 """
 
 from __future__ import annotations
@@ -27,11 +28,17 @@ class InstallTimings:
     wheel: str
     modules: int = 0  # WebAssembly files the manifest lists
     loaded_at_install: int = 0  # of those, loaded by the installer (the rest on first import)
-    hash_method: str = "off"  # "webcrypto" (native, in JavaScript), "hashlib" or "off"
-    hashed_bytes: int = 0
+    # How the files' content was checked: "crc32" (each file's CRC-32, as zipfile checked it
+    # while unpacking, against the manifest's), "webcrypto" or "hashlib" (sha256: native, in
+    # JavaScript, or in Python), "crc32+webcrypto" or "crc32+hashlib" (sha256 for the files
+    # the CRC-32 could not check), or "off".
+    hash_method: str = "off"
+    crc_checked: int = 0  # files checked by their CRC-32
+    hashed_bytes: int = 0  # bytes checked by sha256
     manifest_seconds: float = 0.0  # finding the manifest through RECORD, reading, parsing it
-    checks_seconds: float = 0.0  # every file: inside the folder, size, header, NEEDED list
-    # sha256 of every file the manifest lists: what the install waited for it. With
+    # every file: inside the folder, size, header, NEEDED list, CRC-32
+    checks_seconds: float = 0.0
+    # sha256 of the files the CRC-32 could not check: what the install waited for it. With
     # WebCrypto the digests run while Emscripten loads, and hashing_wall_seconds is their
     # span, mostly hidden in the loads; with hashlib both are the same, before any load.
     hashing_seconds: float = 0.0

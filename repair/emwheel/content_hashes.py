@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
+import zlib
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ __all__ = ["FileHashes", "hash_content", "hash_files", "read_content"]
 class FileHashes:
     size: int
     hexdigests: Mapping[str, str]  # algorithm -> hex digest; always has "sha256"
+    crc32: int  # of the content; for a wheel's entry, its zip CRC, checked as it is inflated
 
     @property
     def sha256(self) -> str:
@@ -42,21 +44,38 @@ def hash_files(
     for a path in ``algorithms`` that algorithm too (RECORD may use another)."""
     algorithms = algorithms or {}
     return {
-        file.archive_path: hash_content(_contents(source, file), algorithms.get(file.archive_path))
+        file.archive_path: hash_content(
+            _contents(source, file), algorithms.get(file.archive_path), _zip_crc(source, file)
+        )
         for file in source.files
         if file.archive_path not in skip
     }
 
 
-def hash_content(chunks: Iterable[bytes], algorithm: str | None = None) -> FileHashes:
-    """sha256 of the content, and ``algorithm``'s digest too when it is another."""
+def hash_content(
+    chunks: Iterable[bytes], algorithm: str | None = None, crc32: int | None = None
+) -> FileHashes:
+    """sha256 of the content, and ``algorithm``'s digest too when it is another; its CRC-32
+    is computed unless given (``crc32``: one the content was checked against as it was read).
+    """
     digests = {name: hashlib.new(name) for name in {"sha256", algorithm or "sha256"}}
     size = 0
+    crc = 0
     for data in chunks:
         size += len(data)
         for digest in digests.values():
             digest.update(data)
-    return FileHashes(size, {name: d.hexdigest() for name, d in digests.items()})
+        if crc32 is None:
+            crc = zlib.crc32(data, crc)
+    hexdigests = {name: d.hexdigest() for name, d in digests.items()}
+    return FileHashes(size, hexdigests, crc if crc32 is None else crc32)
+
+
+def _zip_crc(source: PackageSource, file: PackageFile) -> int | None:
+    """A wheel entry's CRC-32 from the zip directory, which inflating it checks."""
+    if isinstance(source, WheelSource):
+        return source.zip.getinfo(file.archive_path).CRC
+    return None
 
 
 def _contents(source: PackageSource, file: PackageFile) -> Iterable[bytes]:
@@ -108,7 +127,8 @@ def read_content(
     stored = info.compress_type == zipfile.ZIP_STORED
     content = bytearray(0 if stored else info.file_size)
     pieces = (raw[at : at + CHUNK] for at in range(0, len(raw), CHUNK))
-    hashes = hash_content(_copied(inflater, pieces, None if stored else content), algorithm)
+    copied = _copied(inflater, pieces, None if stored else content)
+    hashes = hash_content(copied, algorithm, info.CRC)
     inflater.finish()  # all of the declared size was written: the buffer is full
     return (raw if stored else content), hashes
 

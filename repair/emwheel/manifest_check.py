@@ -1,9 +1,9 @@
 """Comparing a wheel's emwheel manifest with what the wheel really holds.
 
-`check_manifest` (for `show`) is cheap by design: sizes come from the zip directory and
-hashes from the wheel's RECORD, so no module is decompressed. `content_problems` compares
-the manifest with hashes taken from the files' content (content_hashes), for `check` and
-`repair`, which read every file anyway.
+`check_manifest` (for `show`) is cheap by design: sizes and CRC-32s come from the zip
+directory and hashes from the wheel's RECORD, so no module is decompressed.
+`content_problems` compares the manifest with hashes taken from the files' content
+(content_hashes), for `check` and `repair`, which read every file anyway.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from emwheel_loader.manifest import MANIFEST_FILENAME, Manifest
 
 from .content_hashes import FileHashes
 from .errors import InvalidInput
-from .package_source import READ_ERRORS, PackageFile, PackageSource
+from .package_source import READ_ERRORS, PackageFile, PackageSource, WheelSource
 from .record_check import read_record
 from .show_report import ManifestReport, ModuleReport
 
@@ -64,8 +64,8 @@ def check_manifest(source: PackageSource, modules: Sequence[ModuleReport]) -> li
 def content_problems(
     source: PackageSource, manifest: Manifest, hashes: Mapping[str, FileHashes]
 ) -> list[str]:
-    """Every module the manifest lists that the wheel lacks, or whose size or sha256 (from
-    ``hashes``, by archive path) is not the manifest's: what emwheel's loader checks."""
+    """Every module the manifest lists that the wheel lacks, or whose size, sha256 or crc32
+    (from ``hashes``, by archive path) is not the manifest's: what emwheel's loader checks."""
     archive_paths = {f.install_path: f.archive_path for f in source.files}
     problems = []
     for entry in manifest.modules:
@@ -76,12 +76,24 @@ def content_problems(
             problems.append(f"{entry.path}: size {actual.size}, the manifest says {entry.size}")
         elif actual.sha256 != entry.sha256:
             problems.append(f"{entry.path}: sha256 of the file differs from the manifest's")
+        elif entry.crc32 is not None and actual.crc32 != entry.crc32:
+            problems.append(f"{entry.path}: crc32 of the file differs from the manifest's")
     return problems
 
 
 def _record_hashes(source: PackageSource) -> dict[str, str]:
     _, rows, _ = read_record(source)
     return {r.path: r.digest for r in rows if r.algorithm == "sha256" and r.digest is not None}
+
+
+def _zip_crc(source: PackageSource, archive_path: str) -> int | None:
+    """The CRC-32 a wheel's zip directory records for an entry (what the loader compares)."""
+    if not isinstance(source, WheelSource):
+        return None
+    try:
+        return source.zip.getinfo(archive_path).CRC
+    except KeyError:
+        return None
 
 
 def _compare(
@@ -105,6 +117,9 @@ def _compare(
         recorded = record.get(archive_paths.get(path, path))
         if recorded is not None and recorded != entry.sha256:
             problems.append(f"{path}: sha256 in RECORD differs from the manifest's")
+        zip_crc = _zip_crc(source, archive_paths.get(path, path))
+        if entry.crc32 is not None and zip_crc is not None and zip_crc != entry.crc32:
+            problems.append(f"{path}: crc32 in the zip entry differs from the manifest's")
         needed_names = [lib.name for lib in module.needed]
         if needed_names != [n.name for n in entry.needed]:
             problems.append(

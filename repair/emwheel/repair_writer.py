@@ -17,8 +17,10 @@ import os
 import tempfile
 import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -33,7 +35,7 @@ from .wheel_record import SIGNATURE_FILES, render_record
 from .zip_reader import CHUNK, BoundedInflater, iter_raw_entry
 from .zip_writer import ZipEntryWriter
 
-__all__ = ["build_manifest", "write_repaired_wheel"]
+__all__ = ["ContentDigest", "build_manifest", "write_repaired_wheel"]
 
 DateTime = tuple[int, int, int, int, int, int]
 
@@ -67,19 +69,20 @@ def _umask() -> int:
     return mask
 
 
-def build_manifest(plan: RepairPlan, hashes: dict[str, tuple[str, int]]) -> Manifest:
+def build_manifest(plan: RepairPlan, hashes: dict[str, ContentDigest]) -> Manifest:
     wheel = plan.source.wheel_name
     assert wheel is not None
     entries = []
     for path in sorted(plan.modules):
         module = plan.modules[path]
-        sha256, size = hashes[path]
+        digest = hashes[path]
         entries.append(
             ModuleEntry(
                 path=path,
                 kind=module.kind,
-                sha256=sha256,
-                size=size,
+                sha256=digest.sha256,
+                size=digest.size,
+                crc32=digest.crc32,
                 needed=tuple(NeededEntry(n.name, n.path, n.external) for n in module.needed),
                 side_module=module.dylink is not None,
                 vendored_from=module.vendored_from,
@@ -130,13 +133,23 @@ def _module_chunks(plan: RepairPlan, module: ModulePlan) -> Iterator[bytes]:
             raise InvalidInput(f"{label}: cannot read ({e})") from None
 
 
-def _hash_module(plan: RepairPlan, module: ModulePlan) -> tuple[str, int]:
+@dataclass(frozen=True)
+class ContentDigest:
+    """What the manifest records of a module's content as it will be in the wheel."""
+
+    sha256: str
+    size: int
+    crc32: int  # the same CRC-32 the module's zip entry gets
+
+
+def _hash_module(plan: RepairPlan, module: ModulePlan) -> ContentDigest:
     digest = hashlib.sha256()
-    size = 0
+    size = crc = 0
     for chunk in _module_chunks(plan, module):
         digest.update(chunk)
+        crc = zlib.crc32(chunk, crc)
         size += len(chunk)
-    return digest.hexdigest(), size
+    return ContentDigest(digest.hexdigest(), size, crc)
 
 
 # -- writing --------------------------------------------------------------------------------

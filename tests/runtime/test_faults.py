@@ -11,6 +11,7 @@ The faulty modules are built from C (tests/c/fault_*.c, tests/support/build_modu
 from __future__ import annotations
 
 import hashlib
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -388,9 +389,10 @@ def manifest_wheel(tmp: Path, files: dict[str, bytes], entries: list[ModuleEntry
 TAG = "cp312-abi3-pyemscripten_2026_0_wasm32"
 
 
-def entry(path: str, data: bytes, *needed: NeededEntry, sha256: str | None = None) -> ModuleEntry:
-    digest = sha256 or hashlib.sha256(data).hexdigest()
-    return ModuleEntry(path, "shared", digest, len(data), needed)
+def entry(path: str, data: bytes, *needed: NeededEntry, crc32: int | None = None) -> ModuleEntry:
+    digest = hashlib.sha256(data).hexdigest()
+    crc = zlib.crc32(data) if crc32 is None else crc32
+    return ModuleEntry(path, "shared", digest, len(data), needed, crc32=crc)
 
 
 def outside(tmp: Path, base: bytes) -> tuple[Path, str]:
@@ -398,10 +400,11 @@ def outside(tmp: Path, base: bytes) -> tuple[Path, str]:
     return wheel, "emwheel-manifest.json: module path '../evil.so' points outside the install root"
 
 
-def hash_mismatch(tmp: Path, base: bytes) -> tuple[Path, str]:
+def crc_mismatch(tmp: Path, base: bytes) -> tuple[Path, str]:
     files = {"pkg/libbase.so": base}
-    wheel = manifest_wheel(tmp, files, [entry("pkg/libbase.so", base, sha256="0" * 64)])
-    return wheel, "pkg/libbase.so: sha256 mismatch: the file has "
+    wrong = zlib.crc32(base) ^ 1
+    wheel = manifest_wheel(tmp, files, [entry("pkg/libbase.so", base, crc32=wrong)])
+    return wheel, "pkg/libbase.so: crc32 mismatch: the file has "
 
 
 def needed_cycle(tmp: Path, base: bytes) -> tuple[Path, str]:
@@ -421,7 +424,7 @@ def system_library(tmp: Path, base: bytes) -> tuple[Path, str]:
     return wheel, "pkg.libs/libc.so: named like libc, which Pyodide's main module already holds"
 
 
-@pytest.mark.parametrize("make", [outside, hash_mismatch, needed_cycle, system_library])
+@pytest.mark.parametrize("make", [outside, crc_mismatch, needed_cycle, system_library])
 def test_a_hostile_manifest_is_refused(
     selenium_standalone: Any,
     serve: Any,

@@ -14,6 +14,7 @@ from pytest_pyodide import run_in_pyodide
 from emwheel.repair import repair_wheel
 from emwheel.repair_plan import RepairOptions
 
+from support.manifest_edit import as_version_1
 from support.module_edit import with_needed
 from support.wheel_builder import build_wheel
 
@@ -189,10 +190,11 @@ async def install_and_time(
 
 
 @pytest.mark.parametrize(
-    ("lazy", "hide_webcrypto"),
+    ("lazy", "hide_webcrypto", "version_1", "method"),
     [
-        pytest.param(None, False, id="default-webcrypto"),
-        pytest.param(False, True, id="eager-hashlib"),
+        pytest.param(None, False, False, "crc32", id="default-crc32"),
+        pytest.param(None, False, True, "webcrypto", id="version-1-webcrypto"),
+        pytest.param(False, True, True, "hashlib", id="eager-version-1-hashlib"),
     ],
 )
 def test_lazy_by_default_and_install_timings(
@@ -205,8 +207,12 @@ def test_lazy_by_default_and_install_timings(
     tmp_path: Path,
     lazy: bool | None,
     hide_webcrypto: bool,
+    version_1: bool,
+    method: str,
 ) -> None:
     wheel = make_repaired(tmp_path, module_bytes, wheel_tag, libdir)
+    if version_1:
+        wheel = rebuild(wheel, tmp_path / "version-1", as_version_1)
     with zipfile.ZipFile(wheel) as zf:
         sizes = [i.file_size for i in zf.infolist() if i.filename.endswith(".so")]
     urls = serve(selenium_standalone, loader_wheel), serve(selenium_standalone, wheel)
@@ -217,8 +223,9 @@ def test_lazy_by_default_and_install_timings(
     assert timings["wheel"] == wheel.name
     assert timings["modules"] == 3
     assert timings["loaded_at_install"] == (3 if lazy is False else 2)  # the libraries
-    assert timings["hash_method"] == ("hashlib" if hide_webcrypto else "webcrypto")
-    assert timings["hashed_bytes"] == sum(sizes)
+    assert timings["hash_method"] == method
+    assert timings["crc_checked"] == (0 if version_1 else 3)
+    assert timings["hashed_bytes"] == (sum(sizes) if version_1 else 0)
     steps = ("manifest", "checks", "hashing", "planning", "hook")
     assert all(timings[f"{step}_seconds"] >= 0 for step in (*steps, "loading"))
     assert timings["own_seconds"] == pytest.approx(sum(timings[f"{s}_seconds"] for s in steps))
@@ -342,19 +349,36 @@ def _remove(files: dict[str, bytes], prefix: str) -> None:
 LIBMID, EXTENSION = "testpkg.libs/libmid-", "testpkg/_testext"
 
 
+def _flip_code_byte_version_1(files: dict[str, bytes], prefix: str) -> None:
+    _flip_code_byte(files, prefix)
+    as_version_1(files)
+
+
 @pytest.mark.parametrize(
     ("change", "target", "message", "hide_webcrypto"),
     [
-        pytest.param(_flip_code_byte, LIBMID, "sha256 mismatch", False, id="hash-mismatch"),
+        # The zip entry is consistent (rebuilt), the manifest's crc32 is not.
+        pytest.param(_flip_code_byte, LIBMID, "crc32 mismatch", False, id="crc-mismatch"),
+        # Loaded on import (lazy): the install fails before any load all the same.
+        pytest.param(
+            _flip_code_byte, EXTENSION, "crc32 mismatch", False, id="crc-mismatch-extension"
+        ),
+        pytest.param(
+            _flip_code_byte_version_1, LIBMID, "sha256 mismatch", False, id="hash-mismatch"
+        ),
         # Loaded on import (lazy): the install still fails, at its last (check) step.
         pytest.param(
-            _flip_code_byte, EXTENSION, "sha256 mismatch", False, id="hash-mismatch-extension"
+            _flip_code_byte_version_1, EXTENSION, "sha256 mismatch", False,
+            id="hash-mismatch-extension",
         ),
-        pytest.param(_flip_code_byte, LIBMID, "sha256 mismatch", True, id="hash-mismatch-hashlib"),
+        pytest.param(
+            _flip_code_byte_version_1, LIBMID, "sha256 mismatch", True,
+            id="hash-mismatch-hashlib",
+        ),
         pytest.param(_garbage, LIBMID, "corrupt: not a WebAssembly module", False, id="corrupt"),
         pytest.param(_remove, LIBMID, "missing (the manifest lists it)", False, id="missing"),
     ],
-)
+)  # fmt: skip
 def test_bad_libraries_give_a_clear_error_and_pyodide_stays_usable(
     selenium_standalone: Any,
     serve: Serve,

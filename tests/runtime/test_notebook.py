@@ -104,7 +104,7 @@ def test_notebook_cells_install_and_use_a_repaired_wheel(
         None,
         None,
         3 * 5 + 101,
-        f"[({loader_only_wheel.name!r}, 3, 'webcrypto')]",
+        f"[({loader_only_wheel.name!r}, 3, 'crc32')]",
     ]
 
 
@@ -139,4 +139,4 @@ def test_notebook_cells_in_a_web_worker(
         selenium.run_webworker(install_loader + activate + install_wheel + report)
     )
     assert value == 3 * 5 + 101
-    assert loaded == [[loader_only_wheel.name, 3, "webcrypto"]]
+    assert loaded == [[loader_only_wheel.name, 3, "crc32"]]

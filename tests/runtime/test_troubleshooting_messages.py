@@ -20,6 +20,7 @@ from pytest_pyodide import run_in_pyodide
 from emwheel.repair import repair_wheel
 from emwheel.repair_plan import RepairOptions
 
+from support.manifest_edit import as_version_1
 from support.wheel_builder import build_wheel
 
 pytestmark = pytest.mark.runtime
@@ -129,14 +130,23 @@ def test_platform_tag_of_another_pyodide(
     assert f"`{expected}`" in page_text()
 
 
-def test_loader_sha256_mismatch(
+@pytest.mark.parametrize(
+    ("manifest_version", "check", "digits"),
+    [(2, "crc32", 8), (1, "sha256", 64)],
+    ids=["crc32", "sha256"],
+)
+def test_loader_content_mismatch(
     selenium_standalone: Any,
     serve: Serve,
     loader_wheel: Path,
     module_bytes: dict[str, bytes],
     wheel_tag: str,
     tmp_path: Path,
+    manifest_version: int,
+    check: str,
+    digits: int,
 ) -> None:
+    """A version-2 manifest's files are checked by CRC-32, a version-1 manifest's by sha256."""
     libdir = tmp_path / "libdir"
     libdir.mkdir()
     for name in ("libmid.so", "libbase.so"):
@@ -153,6 +163,8 @@ def test_loader_sha256_mismatch(
         entries = {n: zf.read(n) for n in zf.namelist() if ".dist-info/" not in n}
     (library,) = [n for n in entries if n.startswith("testpkg.libs/libbase-")]
     entries[library] = entries[library][:-1] + bytes([entries[library][-1] ^ 0xFF])
+    if manifest_version == 1:
+        as_version_1(entries)
     changed = build_wheel(tmp_path / "changed", "testpkg", "1.0", entries, tag=wheel_tag)
 
     error = install_error(
@@ -162,8 +174,8 @@ def test_loader_sha256_mismatch(
     )
     assert error is not None
     expected = re.compile(
-        re.escape(f"{changed.name}: {library}: sha256 mismatch: the file has ")
-        + "[0-9a-f]{64}, the manifest says [0-9a-f]{64}"
+        re.escape(f"{changed.name}: {library}: {check} mismatch: the file has ")
+        + f"[0-9a-f]{{{digits}}}, the manifest says [0-9a-f]{{{digits}}}"
     )
     assert expected.search(error), error
-    assert "sha256 mismatch: the file has " in page_text()
+    assert f"{check} mismatch: the file has " in page_text()
