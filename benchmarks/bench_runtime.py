@@ -161,9 +161,10 @@ class NodeRuntime:
             # (seen once: a V8 worker waiting for a garbage collection while the main thread
             # joins it); the round itself finished, so its result stands.
             printed = expired.stdout.decode() if isinstance(expired.stdout, bytes) else ""
-            if printed.strip():
+            try:
                 return dict(json.loads(printed.strip().splitlines()[-1]))
-            return {"error": f"no result after {ROUND_TIMEOUT} s"}
+            except (IndexError, ValueError):  # nothing printed, or cut off mid-line
+                return {"error": f"no result after {ROUND_TIMEOUT} s"}
         if done.returncode != 0:
             lines = done.stderr.strip().splitlines() or ["no message"]
             return {"error": f"node exited with {done.returncode}: {lines[0]}"}

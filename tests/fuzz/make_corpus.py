@@ -27,6 +27,7 @@ from emwheel_loader.manifest import MANIFEST_FILENAME  # noqa: E402
 
 from support.build_feature_modules import build_feature_modules  # noqa: E402
 from support.build_modules import build_test_modules  # noqa: E402
+from support.manifest_edit import as_version_1  # noqa: E402
 from support.module_edit import with_runtime_path  # noqa: E402
 from support.real_wheels import fetch_real_wheel  # noqa: E402
 from support.wheel_builder import build_wheel  # noqa: E402
@@ -147,6 +148,10 @@ def main() -> None:
         manifest = _repaired_manifest(plain, work)
         if manifest is not None:
             seeds.add("manifest", "test-repaired.json", manifest)
+            # The same as an older emwheel wrote it (version 1, no crc32s), which is still read.
+            older = {"testpkg.libs/" + MANIFEST_FILENAME: manifest}
+            as_version_1(older)
+            seeds.add("manifest", "test-repaired-version-1.json", older.popitem()[1])
             (repaired,) = (work / f"repaired-{plain.stem}").glob("*.whl")
             seeds.add("wheel", "test-repaired.whl", repaired.read_bytes())
         features = {f"feat/{n}": d for n, d in modules.items() if n not in files}
