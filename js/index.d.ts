@@ -57,6 +57,11 @@ export interface InstallTimings {
   hookSeconds: number;
   /** Emscripten's loads of the planned modules (not the loader's own work). */
   loadingSeconds: number;
+  /**
+   * Of loadingSeconds: Emscripten listing the GOT's entries in its walk after each load (as
+   * in stock Pyodide); the hook's settling of them is in hookSeconds.
+   */
+  gotListingSeconds: number;
   /** The sum of the loader's own steps (manifest to hook). */
   ownSeconds: number;
 }

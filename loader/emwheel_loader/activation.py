@@ -231,6 +231,7 @@ class _Loader:
             timings,
             hook_seconds=measured.hook / 1000,
             loading_seconds=measured.loading / 1000,
+            got_listing_seconds=measured.walkListing / 1000,
             compiled_for_install=int(measured.compiledForInstall),
             compiled_ahead=int(measured.compiledAhead),
             compiled_ahead_used=int(measured.compiledUsed),

@@ -46,6 +46,10 @@ class InstallTimings:
     planning_seconds: float = 0.0  # load order, lookup names, handing the plan to the hook
     hook_seconds: float = 0.0  # dlopen_hook.js's bookkeeping around each load
     loading_seconds: float = 0.0  # Emscripten's loads of the planned modules: not own work
+    # Of loading: Emscripten listing the GOT's entries (Object.entries) in the walk after
+    # each module's load, which stock Pyodide does too, over every entry at every load; the
+    # hook settles the entries listed there (hook_seconds) so that later walks list fewer.
+    got_listing_seconds: float = 0.0
     # Modules the install loaded from a compile started when the wheel was planned (those of
     # at least activation.PRECOMPILE_MIN bytes), overlapped with the hashing and earlier loads.
     compiled_for_install: int = 0
