@@ -305,8 +305,9 @@ def activate(
 ) -> None:
     """Load every wheel installed from now on by its manifest, when it has one.
 
-    ``verify_hashes``: check every file's sha256 against the manifest (none is loaded
-    before its own matched; docs/loader.md, "The integrity check").
+    ``verify_hashes``: check every file against the manifest, by the CRC-32 zipfile checked
+    while unpacking it, or by sha256 for a version-1 manifest (none is loaded before its
+    own check passed; docs/loader.md, "The integrity check").
     ``lazy``: load shared libraries (and modules over 8 MiB) at install time, and extension
     modules when Python first imports them; ``lazy=False`` loads everything at install.
     ``provider_grace_seconds``: how long a module whose library another wheel provides
