@@ -68,7 +68,7 @@ start = time.monotonic()
 await micropip.install(WHEEL_URL, deps=False)
 (t,) = emwheel_loader.install_timings()
 print(f"installed in {time.monotonic() - start:.1f} s: {t.modules} WebAssembly files in the "
-      f"manifest, checked (sizes, NEEDED, sha256 by {t.hash_method}); {t.loaded_at_install} "
+      f"manifest, checked (sizes, NEEDED, content by {t.hash_method}); {t.loaded_at_install} "
       f"loaded now, the rest on first import; the loader's own work {t.own_seconds:.2f} s")
 print(">>> from pxr import Usd, UsdGeom  # a stage with a sphere, exported as .usda")
 start = time.monotonic()
