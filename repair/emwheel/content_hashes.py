@@ -45,7 +45,9 @@ def hash_files(
     algorithms = algorithms or {}
     return {
         file.archive_path: hash_content(
-            _contents(source, file), algorithms.get(file.archive_path), _zip_crc(source, file)
+            _contents(source, file),
+            algorithms.get(file.archive_path),
+            source.zip_crc(file.archive_path),
         )
         for file in source.files
         if file.archive_path not in skip
@@ -69,13 +71,6 @@ def hash_content(
             crc = zlib.crc32(data, crc)
     hexdigests = {name: d.hexdigest() for name, d in digests.items()}
     return FileHashes(size, hexdigests, crc if crc32 is None else crc32)
-
-
-def _zip_crc(source: PackageSource, file: PackageFile) -> int | None:
-    """A wheel entry's CRC-32 from the zip directory, which inflating it checks."""
-    if isinstance(source, WheelSource):
-        return source.zip.getinfo(file.archive_path).CRC
-    return None
 
 
 def _contents(source: PackageSource, file: PackageFile) -> Iterable[bytes]:

@@ -15,7 +15,7 @@ from emwheel_loader.manifest import MANIFEST_FILENAME, Manifest
 
 from .content_hashes import FileHashes
 from .errors import InvalidInput
-from .package_source import READ_ERRORS, PackageFile, PackageSource, WheelSource
+from .package_source import READ_ERRORS, PackageFile, PackageSource
 from .record_check import read_record
 from .show_report import ManifestReport, ModuleReport
 
@@ -86,16 +86,6 @@ def _record_hashes(source: PackageSource) -> dict[str, str]:
     return {r.path: r.digest for r in rows if r.algorithm == "sha256" and r.digest is not None}
 
 
-def _zip_crc(source: PackageSource, archive_path: str) -> int | None:
-    """The CRC-32 a wheel's zip directory records for an entry (what the loader compares)."""
-    if not isinstance(source, WheelSource):
-        return None
-    try:
-        return source.zip.getinfo(archive_path).CRC
-    except KeyError:
-        return None
-
-
 def _compare(
     source: PackageSource, manifest: Manifest, modules: Sequence[ModuleReport]
 ) -> list[str]:
@@ -117,7 +107,7 @@ def _compare(
         recorded = record.get(archive_paths.get(path, path))
         if recorded is not None and recorded != entry.sha256:
             problems.append(f"{path}: sha256 in RECORD differs from the manifest's")
-        zip_crc = _zip_crc(source, archive_paths.get(path, path))
+        zip_crc = source.zip_crc(archive_paths.get(path, path))
         if entry.crc32 is not None and zip_crc is not None and zip_crc != entry.crc32:
             problems.append(f"{path}: crc32 in the zip entry differs from the manifest's")
         needed_names = [lib.name for lib in module.needed]

@@ -140,6 +140,11 @@ class PackageSource(ABC):
         """How a file is named in messages: ``wheel.whl!path/in/wheel.so``."""
         return f"{self.label}!{file.archive_path}"
 
+    def zip_crc(self, archive_path: str) -> int | None:
+        """The CRC-32 a zip directory records for an entry (which reading it checks); None
+        where there is no zip, or no such entry."""
+        return None
+
     def read_prefix(self, file: PackageFile, size: int) -> bytes:
         try:
             with self.open(file) as stream:
@@ -209,6 +214,12 @@ class WheelSource(PackageSource):
             return zlib.decompressobj(-15).decompress(raw, size)
         except zlib.error as e:
             raise InvalidInput(f"{self.describe(file)}: cannot read entry ({e})") from None
+
+    def zip_crc(self, archive_path: str) -> int | None:
+        try:
+            return self.zip.getinfo(archive_path).CRC
+        except KeyError:
+            return None
 
     def open(self, file: PackageFile) -> IO[bytes]:
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import csv
 import hashlib
 import io
@@ -10,6 +9,7 @@ import json
 import zipfile
 from pathlib import Path
 
+from emwheel.wheel_record import record_hash
 from emwheel_loader.manifest import MANIFEST_FILENAME
 
 
@@ -47,10 +47,10 @@ def wheel_as_version_1(wheel: Path, out_dir: Path) -> Path:
 
 
 def _record_with(record: bytes, path: str, content: bytes) -> bytes:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(content).digest()).rstrip(b"=").decode()
+    digest = record_hash(hashlib.sha256(content).hexdigest())
     rows = list(csv.reader(io.StringIO(record.decode())))
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     for row in rows:
-        writer.writerow([path, f"sha256={digest}", len(content)] if row[0] == path else row)
+        writer.writerow([path, digest, len(content)] if row[0] == path else row)
     return text.getvalue().encode()
