@@ -70,10 +70,27 @@ NOTHING = re.compile(b"(?:(?!))*+")  # matches no instruction: every one goes to
 
 
 def decoded_one_by_one(monkeypatch: pytest.MonkeyPatch, data: bytes) -> FeatureReport | str:
-    """What detect_features says when the expression for ordinary instructions is turned off."""
+    """What detect_features says when the compiled scanner and the expression for ordinary
+    instructions are turned off."""
     with monkeypatch.context() as patch:
+        patch.setattr(wasm_features, "compiled_scanner", None)
         patch.setattr(wasm_features, "_ordinary_instructions", lambda found: NOTHING)
         return outcome(data)
+
+
+def by_the_expression(monkeypatch: pytest.MonkeyPatch, data: bytes) -> FeatureReport | str:
+    """What detect_features says without the compiled scanner (emwheel as pure Python)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(wasm_features, "compiled_scanner", None)
+        return outcome(data)
+
+
+def assert_every_way_agrees(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    """The compiled scanner (where built), the expression and the decoder alone give the same
+    report, or the same error."""
+    expected = outcome(data)
+    assert by_the_expression(monkeypatch, data) == expected
+    assert decoded_one_by_one(monkeypatch, data) == expected
 
 
 def import_entry(module_name: str, name: str, kind: int, description: bytes) -> bytes:
@@ -128,7 +145,7 @@ def test_features_of_modules_built_from_c(
     report = detect_features(feature_modules[name])
     assert report.features == FEATURES_OF_BUILT_MODULES[name]
     assert set(report.evidence) == set(report.features)
-    assert decoded_one_by_one(monkeypatch, feature_modules[name]) == report
+    assert_every_way_agrees(monkeypatch, feature_modules[name])
 
 
 @pytest.mark.parametrize("name", sorted(FEATURES_OF_BUILT_MODULES))
@@ -305,7 +322,7 @@ def test_features_of_hand_made_modules(name: str, monkeypatch: pytest.MonkeyPatc
     report = detect_features(data)
     assert report.features == expected
     assert set(report.evidence) == expected
-    assert decoded_one_by_one(monkeypatch, data) == report
+    assert_every_way_agrees(monkeypatch, data)
 
 
 def test_features_of_a_later_function_are_found_after_earlier_ones() -> None:
@@ -404,12 +421,15 @@ def test_a_corrupt_code_section_is_read_or_refused(
     feature_modules: dict[str, bytes], name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Overwriting any byte of the code section gives a report or a WasmFormatError (never
-    another exception), the same with and without the expression for ordinary instructions."""
+    another exception), the same with the compiled scanner, the expression for ordinary
+    instructions and the decoder alone."""
     data = feature_modules[name]
     for offset in code_section_range(data):
         for value in (0x00, 0x0B, 0x11, 0x7F, 0x80, 0xFD, 0xFF):
             broken = data[:offset] + bytes([value]) + data[offset + 1 :]
-            assert outcome(broken) == decoded_one_by_one(monkeypatch, broken), offset
+            expected = outcome(broken)
+            assert by_the_expression(monkeypatch, broken) == expected, offset
+            assert decoded_one_by_one(monkeypatch, broken) == expected, offset
 
 
 # -- real wheels --------------------------------------------------------------------------------
@@ -450,11 +470,13 @@ def test_features_of_the_real_wheels(key: str) -> None:
 
 @pytest.mark.realwheels
 @pytest.mark.parametrize("key", ["awkward-cpp", "xtbloom"])
-def test_the_expression_and_the_decoder_agree_on_real_modules(
+def test_the_scanner_the_expression_and_the_decoder_agree_on_real_modules(
     key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name, data in wasm_entries(fetch_real_wheel(key)):
-        assert decoded_one_by_one(monkeypatch, data) == detect_features(data), name
+        expected = detect_features(data)
+        assert by_the_expression(monkeypatch, data) == expected, name
+        assert decoded_one_by_one(monkeypatch, data) == expected, name
 
 
 @pytest.mark.realwheels
@@ -469,3 +491,12 @@ def test_grill_usd_core_needs_typed_function_references_not_exnref() -> None:
     assert with_references == {"grill_usd_core.libs/libusd_ms.so"}
     evidence = reports["grill_usd_core.libs/libusd_ms.so"].evidence
     assert evidence[Feature.FUNCTION_REFERENCES] == "typed reference type in type section"
+
+
+@pytest.mark.realwheels
+@pytest.mark.parametrize("key", sorted(FEATURES_OF_REAL_WHEELS))
+def test_the_scanner_and_the_expression_agree_on_every_real_module(
+    key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, data in wasm_entries(fetch_real_wheel(key)):
+        assert by_the_expression(monkeypatch, data) == detect_features(data), name

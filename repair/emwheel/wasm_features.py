@@ -23,6 +23,12 @@ not seen yet, a br_table with many targets, an unknown opcode. A feature's instr
 the expression once it is found (one compiled expression per set of features, cached).
 On the 152 MB module of cadquery-ocp (62 million instructions) this takes about 2 s, against
 about 60 s when the Python decoder takes every instruction itself (same result).
+
+Where emwheel was installed with its compiled scanner (``_wasm_scan.c``, built by setup.py
+when a C compiler is found), the scanner does the expression's work, following a table made
+from the same opcode tables (``scanner_table``), and skips whole function bodies that need
+no decoding; it is several times faster again (docs/benchmarks.md). Python still decodes
+wherever the scanner stops, so both ways give the same report and the same errors.
 """
 
 from __future__ import annotations
@@ -50,7 +56,13 @@ from .wasm_opcodes import (
     _TYPED_REFERENCES,
     Feature,
     _ordinary_instructions,
+    scanner_table,
 )
+
+try:  # built with emwheel where a C compiler was found (setup.py)
+    from . import _wasm_scan as compiled_scanner
+except ImportError:  # installed as pure Python: the expression does its work
+    compiled_scanner = None  # type: ignore[assignment]
 
 __all__ = ["Feature", "FeatureReport", "detect_features"]
 
@@ -140,7 +152,10 @@ class _Scan:
         self.function: int | None = None  # the function being decoded, by function index
         self.import_at: int | None = None  # the offset of the import being decoded
         self.imported_functions = self.memories = self.tables = 0
-        self.match = _ordinary_instructions(frozenset()).match
+        # read once: tests turn the compiled scanner off by setting compiled_scanner to None
+        self.compiled = compiled_scanner
+        self.table = b""
+        self.skip_ordinary = self.ordinary_skipper(frozenset())
 
     def location(self) -> str:
         if self.function is not None:
@@ -157,7 +172,19 @@ class _Scan:
             return
         self.evidence[feature] = f"{what} in {self.location()}" if located else what
         if feature in _PATTERN_FEATURES:
-            self.match = _ordinary_instructions(frozenset(self.evidence) & _PATTERN_FEATURES).match
+            found = frozenset(self.evidence) & _PATTERN_FEATURES
+            self.skip_ordinary = self.ordinary_skipper(found)
+
+    def ordinary_skipper(self, found: frozenset[Feature]) -> Callable[[_Bytes, int, int], int]:
+        """skip(data, pos, last): the position of the first instruction from ``pos`` that
+        may show a feature not in ``found``, or ``last``."""
+        if self.compiled is None:
+            match = _ordinary_instructions(found).match
+            # (...)*+ matches every string, at worst an empty prefix
+            return lambda data, pos, last: match(data, pos, last).end()
+        skip, table = self.compiled.skip_ordinary, scanner_table(found)
+        self.table = table
+        return lambda data, pos, last: skip(data, pos, last, table)
 
     def run(self) -> None:
         readers: dict[int, Callable[[int, int], int]] = {
@@ -381,37 +408,45 @@ class _Scan:
     def code_section(self, pos: int, end: int) -> int:
         data = self.data
         count, pos = _leb(data, pos)
-        first = self.imported_functions
-        for index in range(first, first + count):  # ~100,000 functions: keep this loop lean
-            self.function = index
-            size, pos = (data[pos], pos + 1) if data[pos] < 0x80 else _leb(data, pos)
-            body_end = pos + size
-            if body_end > end:
-                raise self.error(f"body of {size} bytes runs past the end of the code section")
-            groups = data[pos]
-            if groups == 0:
-                pos += 1
-            else:
-                groups, pos = _leb(data, pos)
-                if groups > size:  # each takes two bytes at least
-                    raise self.error(f"{groups} local declarations in a body of {size} bytes")
-                for _ in range(groups):  # locals: count, type
-                    pos = _skip_leb(data, pos)
-                    pos = pos + 1 if data[pos] in _NUMERIC_TYPES else self.value_type(pos)
-            last = body_end - 1  # the instructions before it must end there: it is an end
-            if data[last] != 0x0B:
-                raise self.error("body does not end with end (0x0b)")
-            if pos > last:
-                raise self.error("local declarations run past the end of the body")
-            while True:
-                # (...)*+ matches every string, at worst an empty prefix
-                pos = self.match(data, pos, last).end()  # type: ignore[union-attr]
-                if pos >= last:
+        index, stop = self.imported_functions, self.imported_functions + count
+        compiled = self.compiled
+        while index < stop:  # ~100,000 functions: keep this loop lean
+            if compiled is not None and pos <= end <= len(data):
+                # every body up to the first one that needs decoding, at once
+                pos, skipped = compiled.skip_functions(data, pos, end, stop - index, self.table)
+                index += skipped
+                if index == stop:
                     break
-                pos = self.instruction(pos, last)
-            pos = body_end
+            self.function = index
+            pos = self.function_body(pos, end)
+            index += 1
         self.function = None
         return pos
+
+    def function_body(self, pos: int, end: int) -> int:
+        data = self.data
+        size, pos = (data[pos], pos + 1) if data[pos] < 0x80 else _leb(data, pos)
+        body_end = pos + size
+        if body_end > end:
+            raise self.error(f"body of {size} bytes runs past the end of the code section")
+        groups = data[pos]
+        if groups == 0:
+            pos += 1
+        else:
+            groups, pos = _leb(data, pos)
+            if groups > size:  # each takes two bytes at least
+                raise self.error(f"{groups} local declarations in a body of {size} bytes")
+            for _ in range(groups):  # locals: count, type
+                pos = _skip_leb(data, pos)
+                pos = pos + 1 if data[pos] in _NUMERIC_TYPES else self.value_type(pos)
+        last = body_end - 1  # the instructions before it must end there: it is an end
+        if data[last] != 0x0B:
+            raise self.error("body does not end with end (0x0b)")
+        if pos > last:
+            raise self.error("local declarations run past the end of the body")
+        while (pos := self.skip_ordinary(data, pos, last)) < last:
+            pos = self.instruction(pos, last)
+        return body_end
 
     # -- instructions and types --------------------------------------------------------------
     def const_expr(self, pos: int, end: int) -> int:

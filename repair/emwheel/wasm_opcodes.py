@@ -136,12 +136,17 @@ def _opcodes(found: frozenset[Feature], immediates: str) -> set[int]:
     }
 
 
+def _type_codes(found: frozenset[Feature]) -> tuple[set[int], set[int]]:
+    """The value types and the one-byte heap types that show no feature not yet ``found``."""
+    value_types = set(_NUMERIC_TYPES)
+    value_types |= {code for code, feature in _TYPE_FEATURES.items() if feature in found}
+    return value_types, {0x6F, 0x70} | (value_types - _NUMERIC_TYPES - {0x7B})
+
+
 @cache
 def _ordinary_instructions(found: frozenset[Feature]) -> re.Pattern[bytes]:
     """A regular expression for runs of instructions that show no feature not yet ``found``."""
-    value_types = set(_NUMERIC_TYPES)
-    value_types |= {code for code, feature in _TYPE_FEATURES.items() if feature in found}
-    heap_types = {0x6F, 0x70} | (value_types - _NUMERIC_TYPES - {0x7B})
+    value_types, heap_types = _type_codes(found)
     heap_type = _one_of(heap_types) + (b"|" + _TYPE_INDEX if _FUNCREF in found else b"")
     value_type = _one_of(value_types)
     block_type = [_one_of(value_types | {0x40})]
@@ -194,3 +199,35 @@ def _ordinary_instructions(found: frozenset[Feature]) -> re.Pattern[bytes]:
 
 _PATTERN_FEATURES = frozenset(Feature) - {_F.MEMORY64, _F.MULTI_MEMORY, _F.EXTENDED_CONST}
 _PATTERN_FEATURES -= {_F.CUSTOM_PAGE_SIZES}
+
+
+# -- the table for the compiled scanner ---------------------------------------------------------
+# _wasm_scan.c follows this table instead of the expression (same instructions, ten times as
+# fast); its layout is described there, and these constants are the same as its own.
+_IMMEDIATES_WIDTH = 4
+_NOT_ORDINARY = b"!".ljust(_IMMEDIATES_WIDTH, b"\0")
+_SCANNED_OPCODES = ((_OPCODES, 0x100), (_MISC, 0x20), (_SIMD, 0x114), (_ATOMICS, 0x50))
+_FLAG_TYPED_REFERENCES, _FLAG_TYPE_INDEX_BLOCKS, _FLAG_TABLE_INDICES = 1, 2, 4
+
+
+@cache
+def scanner_table(found: frozenset[Feature]) -> bytes:
+    """The compiled scanner's table for instructions that show no feature not yet ``found``:
+    the same instructions as ``_ordinary_instructions(found)`` matches, and two it leaves to
+    the decoder, which finds nothing in them either: br_table of 17 to 128 targets (the
+    expression takes 16 at most) and atomic.fence with a byte other than 0."""
+    table = bytearray()
+    for opcodes, count in _SCANNED_OPCODES:
+        for op in range(count):
+            entry = opcodes.get(op)
+            if entry is None or not found >= {*entry[2]}:
+                table += _NOT_ORDINARY
+            else:
+                table += entry[1].encode().ljust(_IMMEDIATES_WIDTH, b"\0")
+    value_types, heap_types = _type_codes(found)
+    table += bytes(code in value_types for code in range(256))
+    table += bytes(code in heap_types for code in range(256))
+    flags = _FLAG_TYPED_REFERENCES if _FUNCREF in found else 0
+    flags |= _FLAG_TYPE_INDEX_BLOCKS if _F.MULTI_VALUE in found else 0
+    flags |= _FLAG_TABLE_INDICES if _REF in found else 0
+    return bytes(table + bytes([flags]))

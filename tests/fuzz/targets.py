@@ -29,6 +29,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from emwheel import wasm_features
 from emwheel.check import check_wheel
 from emwheel.check_output import render_check_json, render_check_text
 from emwheel.errors import EmwheelError
@@ -36,7 +37,7 @@ from emwheel.pyodide_abi import PyodideAbi, load_shipped_abi
 from emwheel.show import show
 from emwheel.show_output import render_json, render_text
 from emwheel.symbol_tables import export_names, read_imports
-from emwheel.wasm_features import detect_features
+from emwheel.wasm_features import FeatureReport, detect_features
 from emwheel.wasm_imports_exports import (
     check_export_section,
     check_import_section,
@@ -90,9 +91,31 @@ def _section_payload(data: bytes, section_id: SectionId) -> bytes | None:
     return None if header is None else data[header.payload_offset : header.end]
 
 
+def _features_or_error(data: bytes) -> FeatureReport | str:
+    try:
+        return detect_features(data)
+    except EmwheelError as e:
+        return str(e)
+
+
+def _check_features(data: bytes) -> None:
+    """Features: the compiled scanner (where emwheel was built with it) and the expression
+    that does its work in pure Python give the same report, or the same error."""
+    outcome = _features_or_error(data)
+    scanner = wasm_features.compiled_scanner
+    if scanner is None:
+        return
+    wasm_features.compiled_scanner = None
+    try:
+        assert _features_or_error(data) == outcome
+    finally:
+        wasm_features.compiled_scanner = scanner
+
+
 def fuzz_wasm(data: bytes) -> None:
     """Every reader of module bytes: headers, dylink, imports and exports (careful and fast,
-    which must agree), the stream scan `show` uses, the loader's prefix read, features."""
+    which must agree), the stream scan `show` uses, the loader's prefix read, features (the
+    compiled scanner and the expression, which must agree)."""
     module = _refused(lambda: WasmModule.parse(data))
     if module is not None:
         _refused(module.validate)
@@ -124,7 +147,7 @@ def fuzz_wasm(data: bytes) -> None:
             assert fast_count == len(careful_exports), (fast_count, len(careful_exports))
         if careful_exports is not None and names is not None:
             assert names == {e.name.encode() for e in careful_exports}
-    _refused(lambda: detect_features(data))
+    _check_features(data)
 
 
 # -- the dylink.0 writer ---------------------------------------------------------------------------
