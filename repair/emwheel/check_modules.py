@@ -3,9 +3,14 @@
 Reading is the expensive part of a check: each module is decompressed whole, its code
 scanned for features and its import and export sections walked (grill-usd-core: 108 MB of
 wasm, 175,000 imports). The modules are independent of each other until their symbols are
-matched, so a large package is read by one worker process per core, each opening the
-package itself (a forked process must not share the parent's file offset), largest
-modules first so that no core is left with the biggest one at the end.
+matched, so a large package is read by one worker per core, each opening the package
+itself (a worker must not share another's file offset), largest modules first so that no
+core is left with the biggest one at the end.
+
+The workers are threads where emwheel was built with its compiled loops (setup.py): then
+most of reading a module runs without the GIL (zlib, hashlib, the code scanner), and the
+names stay in this process. Without them, reading is mostly Python, which holds the GIL,
+so the workers are processes, and each module's names are sent back through a pipe.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ import multiprocessing
 import os
 import threading
 from array import array
-from collections.abc import Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from . import symbol_tables, wasm_features
 from .archive_limits import ArchiveLimits, active_limits, limits_in_force
 from .check_symbols import group_sets
 from .content_hashes import FileHashes, read_content
@@ -121,9 +127,9 @@ def _split(joined: bytes | list[bytes]) -> list[bytes]:
 
 
 class ModuleReading:
-    """Reading the package's wasm modules, started: in worker processes, the caller can do
-    other work until ``result()``. ``algorithms``: RECORD's hash algorithm by archive path
-    (each module is hashed as it is read, so that `check` never inflates a module twice)."""
+    """Reading the package's wasm modules, started: in workers, the caller can do other work
+    until ``result()``. ``algorithms``: RECORD's hash algorithm by archive path (each module
+    is hashed as it is read, so that `check` never inflates a module twice)."""
 
     def __init__(
         self, source: PackageSource, jobs: int | None, algorithms: Mapping[str, str]
@@ -135,21 +141,41 @@ class ModuleReading:
             large = sum(file.size for file in self.files) >= PARALLEL_MIN_BYTES
             jobs = _usable_cores() if large else 1
         jobs = min(jobs, len(self.files))
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: Executor | None = None
         self.futures: dict[str, Future[ModuleSymbols]] = {}
-        if jobs > 1 and _can_fork():
-            self._start_workers(jobs)
+        self.thread_sources: list[PackageSource] = []  # each worker thread's, closed at the end
+        if jobs > 1 and _compiled_loops_built():
+            self._start_threads(jobs)
+        elif jobs > 1 and _can_fork():
+            self._start_processes(jobs)
 
-    def _start_workers(self, jobs: int) -> None:
+    def _start_threads(self, jobs: int) -> None:
+        own = threading.local()
+
+        def read(file: PackageFile, algorithm: str | None) -> ModuleSymbols:
+            source: PackageSource | None = getattr(own, "source", None)
+            if source is None:
+                source = own.source = open_source(self.source.path)
+                self.thread_sources.append(source)
+            return _read_module(source, file, algorithm)
+
+        self.pool = ThreadPoolExecutor(jobs, thread_name_prefix="emwheel-read")
+        self._submit(read)
+
+    def _start_processes(self, jobs: int) -> None:
         self.pool = ProcessPoolExecutor(
             jobs,
             multiprocessing.get_context("fork"),
             initializer=_open_in_worker,
             initargs=(self.source.path, active_limits()),
         )
+        self._submit(_read_in_worker)
+
+    def _submit(self, read: Callable[[PackageFile, str | None], ModuleSymbols]) -> None:
+        assert self.pool is not None
         for file in sorted(self.files, key=lambda f: f.size, reverse=True):  # largest first
             algorithm = self.algorithms.get(file.archive_path)
-            self.futures[file.archive_path] = self.pool.submit(_read_in_worker, file, algorithm)
+            self.futures[file.archive_path] = self.pool.submit(read, file, algorithm)
 
     def result(self) -> list[ModuleSymbols]:
         """The modules in archive order; the first error in archive order is raised."""
@@ -164,13 +190,15 @@ class ModuleReading:
             for future in self.futures.values():
                 future.cancel()
             self.pool.shutdown()
+            for source in self.thread_sources:
+                source.close()
 
 
 def read_modules(
     source: PackageSource, jobs: int | None = None, algorithms: Mapping[str, str] | None = None
 ) -> list[ModuleSymbols]:
-    """The package's wasm modules in archive order. ``jobs``: worker processes (default:
-    one per core for a large package, none for a small one; 1 reads in this process)."""
+    """The package's wasm modules in archive order. ``jobs``: workers (default: one per
+    core for a large package, none for a small one; 1 reads in this thread)."""
     return ModuleReading(source, jobs, algorithms or {}).result()
 
 
@@ -178,6 +206,10 @@ def _is_wasm(source: PackageSource, file: PackageFile) -> bool:
     if file.size < PREFIX_SIZE:
         return False
     return detect_format(source.read_prefix(file, PREFIX_SIZE)) == "wasm"
+
+
+def _compiled_loops_built() -> bool:
+    return wasm_features.compiled_scanner is not None and symbol_tables.compiled_loops is not None
 
 
 def _can_fork() -> bool:

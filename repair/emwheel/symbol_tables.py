@@ -10,6 +10,9 @@ globals of a non-numeric type), so the section is read once per module, not twic
 Each section is checked as `show` checks it (wasm_imports_exports.check_import_section and
 check_export_section), with the same messages: `check` reads every module with these alone.
 
+Where emwheel was built with its compiled loops (``_wasm_names.c``, setup.py), they read
+the entries in the plainest form, and these loops only the others.
+
 What `check` asks of an import is which names it looks for and whether Pyodide binds it at
 load time; so the table keeps the names in one list and, in two byte strings, each import's
 group (``env`` function, other ``env`` import, ``GOT.mem``, ``GOT.func``, any other module)
@@ -27,7 +30,19 @@ from emwheel_loader.errors import WasmFormatError
 
 from .wasm_imports_exports import ExternalKind, _skip_import_description, _uleb_at
 
-__all__ = ["ImportGroup", "ImportTable", "export_names", "read_export_names", "read_imports"]
+try:  # built with emwheel where a C compiler was found (setup.py)
+    from . import _wasm_names as compiled_loops
+except ImportError:  # installed as pure Python: these loops read every entry
+    compiled_loops = None  # type: ignore[assignment]
+
+__all__ = [
+    "ImportGroup",
+    "ImportTable",
+    "compiled_loops",
+    "export_names",
+    "read_export_names",
+    "read_imports",
+]
 
 # i32, i64, f32, f64: a global import of one of these types needs no feature (nor does
 # mutability, 0 or 1): the GOT entries of a side module, nearly all of its global imports.
@@ -116,11 +131,19 @@ def read_imports(
     typed = []
     add_name, add_group, add_kind = names.append, groups.append, kinds.append
     starts_with = payload.startswith
+    compiled = compiled_loops  # read once: tests turn the compiled loops off by setting None
     index = 0
     try:
         # This loop runs 175,000 times for grill-usd-core: lengths of one and two bytes and
         # the common import modules are inlined, each step kept to a few operations.
-        for index in range(count):
+        while index < count:
+            if compiled is not None:  # the plain entries from here, at once
+                pos, read = compiled.read_plain_imports(
+                    payload, pos, count - index, names, groups, kinds
+                )
+                index += read
+                if index == count:
+                    break
             entry = pos
             if starts_with(_ENV, pos):
                 group = _ENV_FUNCTION
@@ -164,6 +187,7 @@ def read_imports(
                 group = _ENV_OTHER
             add_group(group)
             add_kind(kind)
+            index += 1
     except IndexError:
         pos = len(payload) + 1
     except WasmFormatError as e:
@@ -189,8 +213,15 @@ def read_export_names(payload: bytes) -> list[bytes]:
     count, pos = _uleb_at(payload, 0)
     names: list[bytes] = []
     add = names.append
+    compiled = compiled_loops
+    index = 0
     try:
-        for _ in range(count):
+        while index < count:
+            if compiled is not None:  # the plain entries from here, at once
+                pos, read = compiled.read_plain_exports(payload, pos, count - index, names)
+                index += read
+                if index == count:
+                    break
             length = payload[pos]
             if length < 0x80:  # inlined, as in read_imports
                 pos += 1 + length
@@ -208,6 +239,7 @@ def read_export_names(payload: bytes) -> list[bytes]:
             while payload[pos] & 0x80:
                 pos += 1
             pos += 1
+            index += 1
     except IndexError:
         pos = len(payload) + 1
     _check_end("export", payload, pos)

@@ -64,7 +64,7 @@ try:  # built with emwheel where a C compiler was found (setup.py)
 except ImportError:  # installed as pure Python: the expression does its work
     compiled_scanner = None  # type: ignore[assignment]
 
-__all__ = ["Feature", "FeatureReport", "detect_features"]
+__all__ = ["Feature", "FeatureReport", "compiled_scanner", "detect_features"]
 
 
 @dataclass(frozen=True)

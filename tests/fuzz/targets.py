@@ -29,7 +29,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from emwheel import wasm_features
+from emwheel import symbol_tables, wasm_features
 from emwheel.check import check_wheel
 from emwheel.check_output import render_check_json, render_check_text
 from emwheel.errors import EmwheelError
@@ -37,7 +37,7 @@ from emwheel.pyodide_abi import PyodideAbi, load_shipped_abi
 from emwheel.show import show
 from emwheel.show_output import render_json, render_text
 from emwheel.symbol_tables import export_names, read_imports
-from emwheel.wasm_features import FeatureReport, detect_features
+from emwheel.wasm_features import detect_features
 from emwheel.wasm_imports_exports import (
     check_export_section,
     check_import_section,
@@ -91,31 +91,31 @@ def _section_payload(data: bytes, section_id: SectionId) -> bytes | None:
     return None if header is None else data[header.payload_offset : header.end]
 
 
-def _features_or_error(data: bytes) -> FeatureReport | str:
+def _outcome(call: Callable[[], Any]) -> Any:
     try:
-        return detect_features(data)
+        return call()
     except EmwheelError as e:
-        return str(e)
+        return f"refused: {e}"
 
 
-def _check_features(data: bytes) -> None:
-    """Features: the compiled scanner (where emwheel was built with it) and the expression
-    that does its work in pure Python give the same report, or the same error."""
-    outcome = _features_or_error(data)
-    scanner = wasm_features.compiled_scanner
-    if scanner is None:
-        return
-    wasm_features.compiled_scanner = None
-    try:
-        assert _features_or_error(data) == outcome
-    finally:
-        wasm_features.compiled_scanner = scanner
+def _refused_alike(call: Callable[[], Any]) -> Any:
+    """As _refused, and the call gives the same result, or refuses with the same message,
+    with emwheel's compiled loops (where it was built with them) turned off."""
+    outcome = _outcome(call)
+    compiled = wasm_features.compiled_scanner, symbol_tables.compiled_loops
+    if compiled != (None, None):
+        wasm_features.compiled_scanner = symbol_tables.compiled_loops = None  # type: ignore[assignment]
+        try:
+            assert _outcome(call) == outcome
+        finally:
+            wasm_features.compiled_scanner, symbol_tables.compiled_loops = compiled
+    return None if isinstance(outcome, str) and outcome.startswith("refused: ") else outcome
 
 
 def fuzz_wasm(data: bytes) -> None:
     """Every reader of module bytes: headers, dylink, imports and exports (careful and fast,
-    which must agree), the stream scan `show` uses, the loader's prefix read, features (the
-    compiled scanner and the expression, which must agree)."""
+    which must agree), the stream scan `show` uses, the loader's prefix read, features; the
+    fast readers and features also with the compiled loops turned off, which must agree."""
     module = _refused(lambda: WasmModule.parse(data))
     if module is not None:
         _refused(module.validate)
@@ -133,7 +133,7 @@ def fuzz_wasm(data: bytes) -> None:
     if imports is not None:
         careful = _refused(lambda: parse_import_section(imports))
         fast = _refused(lambda: check_import_section(imports))
-        table = _refused(lambda: read_imports(imports))
+        table = _refused_alike(lambda: read_imports(imports))
         if careful is not None and fast is not None:
             assert fast == len(careful), (fast, len(careful))
         if careful is not None and table is not None:
@@ -142,12 +142,12 @@ def fuzz_wasm(data: bytes) -> None:
     if exports is not None:
         careful_exports = _refused(lambda: parse_export_section(exports))
         fast_count = _refused(lambda: check_export_section(exports))
-        names = _refused(lambda: export_names(exports))
+        names = _refused_alike(lambda: export_names(exports))
         if careful_exports is not None and fast_count is not None:
             assert fast_count == len(careful_exports), (fast_count, len(careful_exports))
         if careful_exports is not None and names is not None:
             assert names == {e.name.encode() for e in careful_exports}
-    _check_features(data)
+    _refused_alike(lambda: detect_features(data))
 
 
 # -- the dylink.0 writer ---------------------------------------------------------------------------
