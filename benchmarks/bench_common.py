@@ -136,6 +136,13 @@ def run_or_exit(command: list[str], env: Mapping[str, str] | None = None) -> str
     return result.stdout
 
 
+def git_head() -> str:
+    """The commit of the working tree, and whether repair/ or loader/ differ from it."""
+    head = run_or_exit(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]).strip()
+    dirty = run_or_exit(["git", "-C", str(REPO), "status", "--porcelain", "repair", "loader"])
+    return head + (" (with uncommitted changes in repair/ or loader/)" if dirty.strip() else "")
+
+
 def last_error_line(stderr: str) -> str:
     """The exception line of a traceback, with where it was raised when that is known."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]

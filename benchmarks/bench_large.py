@@ -43,6 +43,7 @@ from pathlib import Path
 from bench_common import (
     REPO,
     fetch_real_wheel,
+    git_head,
     invocation,
     machine_line,
     run_or_exit,
@@ -276,8 +277,9 @@ def report(
         " measured by tests/support/peak_memory.py: *peak RSS* is the largest peak of any"
         " one process (wait4), *all processes* the largest sum over the process and its"
         " workers at one time (sampled every 5 ms; a forked worker's pages shared with its"
-        " parent count in both). `check` runs on repair's output, with its default worker"
-        " processes (one per core above 16 MiB of wasm). The generated wheels hold the test"
+        " parent count in both). `check` runs on repair's output, with its default workers"
+        " (one per core above 16 MiB of wasm: threads, with the compiled loops). The"
+        " generated wheels hold the test"
         " extension renamed, each with a 32 KiB custom section of its own, NEEDing two"
         " libraries that repair vendors from a libdir (tests/support/large_wheels.py)."
         " *Above 1 module, per module*: the peak less the same command's on the 1-module"
@@ -340,12 +342,6 @@ def verdict(
         f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end)."
     )
     return lines
-
-
-def git_head() -> str:
-    head = run_or_exit(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]).strip()
-    dirty = run_or_exit(["git", "-C", str(REPO), "status", "--porcelain", "repair", "loader"])
-    return head + (" (with uncommitted changes in repair/ or loader/)" if dirty.strip() else "")
 
 
 if __name__ == "__main__":

@@ -17,9 +17,10 @@ def cache_root() -> Path:
     return root
 
 
-def run_tool(command: list[str], cwd: Path) -> None:
-    """Run a build command; its stderr is the error if it fails."""
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+def run_tool(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+    """Run a build command (``env``: variables to set); its stderr is the error if it fails."""
+    environment = {**os.environ, **env} if env else None
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=environment)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr}")
 

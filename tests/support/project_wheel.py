@@ -1,7 +1,8 @@
 """emwheel's own wheel, built from the working tree: what a notebook installs with micropip.
 
-The build runs on a copy of the sources (pyproject.toml, README.md, repair/, loader/) so
-that setuptools' build/ and egg-info folders never appear in the shared working tree, and
+The build runs on a copy of the sources (pyproject.toml, setup.py, README.md, repair/,
+loader/) so that setuptools' build/ and egg-info folders never appear in the shared working
+tree, with EMWHEEL_PURE_PYTHON=1 (no compiled loops: the wheel is for Pyodide), and
 without pip's build isolation when this Python has the build-system's requirements
 (setuptools >= 69, from the test extra), so without network; with it otherwise (a venv
 made before that may hold an older setuptools). Cached by a hash of those sources: a
@@ -23,8 +24,8 @@ from packaging.requirements import Requirement
 from .cache import cached_build, run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("pyproject.toml", "README.md", "repair", "loader")
-IGNORED = ("__pycache__", "*.egg-info", "build")
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "repair", "loader")
+IGNORED = ("__pycache__", "*.egg-info", "build", "*.so")  # *.so: an editable install's
 
 
 def _source_files() -> list[Path]:
@@ -79,7 +80,8 @@ def build_project_wheel() -> Path:
         command = [sys.executable, "-m", "pip", "wheel", "-q", "--disable-pip-version-check"]
         if _build_requirements_installed():
             command.append("--no-build-isolation")  # no download of setuptools
-        run_tool([*command, "--no-deps", "-w", str(folder / "wheel"), str(source)], folder)
+        command += ["--no-deps", "-w", str(folder / "wheel"), str(source)]
+        run_tool(command, folder, env={"EMWHEEL_PURE_PYTHON": "1"})
         shutil.rmtree(source)
 
     out = cached_build("project-wheel", _sources_key(), (), build)
