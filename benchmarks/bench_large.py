@@ -114,7 +114,8 @@ def generated(key: str, made: GeneratedWheels) -> Subject:
 
 
 def baseline_tree(rev: str, into: Path) -> str:
-    """emwheel's sources at ``rev``, unpacked into ``into``; returns the short commit.
+    """emwheel's sources at ``rev``, unpacked into ``into`` (compiled loops built where
+    setup.py has them); returns the short commit.
     Run with ``into/repair`` and ``into/loader`` first on PYTHONPATH (emwheel_env)."""
     commit = run_or_exit(["git", "-C", str(REPO), "rev-parse", "--short", rev]).strip()
     archive = into / "source.tar"
@@ -122,6 +123,9 @@ def baseline_tree(rev: str, into: Path) -> str:
         subprocess.run(["git", "-C", str(REPO), "archive", commit], stdout=f, check=True)
     with tarfile.open(archive) as tar:
         tar.extractall(into, filter="data")
+    if (into / "setup.py").exists():  # the compiled loops, as `pip install` builds them
+        build = [sys.executable, "setup.py", "-q", "build_ext", "--inplace"]
+        subprocess.run(build, cwd=into, check=True, capture_output=True)
     return commit
 
 
