@@ -178,11 +178,15 @@ static Py_ssize_t skip_instructions(const Scan *s, Py_ssize_t i) {
 }
 
 static Py_ssize_t header_leb(const Scan *s, Py_ssize_t i, Py_ssize_t *value) {
-    *value = 0;
+    uint64_t result = 0; /* 35 bits at most: wider than Py_ssize_t on 32-bit platforms */
     for (int n = 0; n < HEADER_LEB_MAX && i < s->last; n++) {
         uint8_t byte = s->data[i++];
-        *value |= (Py_ssize_t)(byte & 0x7F) << (7 * n);
-        if (byte < 0x80) return i;
+        result |= (uint64_t)(byte & 0x7F) << (7 * n);
+        if (byte < 0x80) {
+            if (result > (uint64_t)PY_SSIZE_T_MAX) return -1;
+            *value = (Py_ssize_t)result;
+            return i;
+        }
     }
     return -1;
 }
