@@ -154,7 +154,7 @@ class _Scan:
         self.imported_functions = self.memories = self.tables = 0
         # read once: tests turn the compiled scanner off by setting compiled_scanner to None
         self.compiled = compiled_scanner
-        self.table = b""
+        self.table = b""  # the compiled scanner's, for the features found so far
         self.skip_ordinary = self.ordinary_skipper(frozenset())
 
     def location(self) -> str:
