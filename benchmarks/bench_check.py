@@ -11,13 +11,12 @@ the result goes between the bench_check markers of docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import statistics
 import sys
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from bench_common import (  # noqa: E402
     write_section,
 )
 
-from emwheel import __version__, symbol_tables, wasm_features  # noqa: E402
+from emwheel import __version__, speedups  # noqa: E402
 from emwheel.check import check_wheel  # noqa: E402
 from emwheel.pyodide_abi import load_shipped_abi  # noqa: E402
 
@@ -56,17 +55,6 @@ def decompress_modules(wheel: Path) -> int:
     return total
 
 
-@contextlib.contextmanager
-def pure_python() -> Iterator[None]:
-    """`check` as emwheel installed without its compiled loops runs it (setup.py)."""
-    compiled = wasm_features.compiled_scanner, symbol_tables.compiled_loops
-    wasm_features.compiled_scanner = symbol_tables.compiled_loops = None  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        wasm_features.compiled_scanner, symbol_tables.compiled_loops = compiled
-
-
 def timed(call: Callable[[], object]) -> float:
     start = time.perf_counter()
     call()
@@ -77,22 +65,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     rounds = parser.parse_args().rounds
-    compiled = (
-        wasm_features.compiled_scanner is not None and symbol_tables.compiled_loops is not None
-    )
+    compiled = speedups.built()
     abi = load_shipped_abi(TARGET)
     rows = []
     for key in WHEELS:
         wheel = fetch_real_wheel(key)
         wasm_bytes = decompress_modules(wheel)
         verdict = check_wheel(wheel, abi).loads  # untimed warm-up
-        with pure_python():
+        with speedups.turned_off():
             check_wheel(wheel, abi)
         unzip, check, python = [], [], []
         for _ in range(rounds):
             unzip.append(timed(lambda: decompress_modules(wheel)))  # noqa: B023
             check.append(timed(lambda: check_wheel(wheel, abi)))  # noqa: B023
-            with pure_python():
+            with speedups.turned_off():
                 python.append(timed(lambda: check_wheel(wheel, abi)))  # noqa: B023
         ratio = statistics.median(check) / statistics.median(unzip)
         python_ratio = statistics.median(python) / statistics.median(unzip)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from emwheel import check_modules
+from emwheel import speedups
 from emwheel.check_modules import ModuleSymbols, read_modules
 from emwheel.check_symbols import (
     ImportVerdict,
@@ -32,10 +32,10 @@ def test_a_module_read_by_a_worker_arrives_as_it_was_read(
     module_bytes: dict[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
 ) -> None:
     """Threads where the compiled loops are built, processes (through a pipe) elsewhere."""
-    if workers == "threads" and not check_modules._compiled_loops_built():
+    if workers == "threads" and not speedups.built():
         pytest.skip("emwheel built as pure Python: no threads")
     if workers == "processes":
-        monkeypatch.setattr(check_modules, "_compiled_loops_built", lambda: False)
+        monkeypatch.setattr(speedups, "built", lambda: False)
     files = {f"pkg/{name}": data for name, data in module_bytes.items() if name.endswith(".so")}
     wheel = build_wheel(tmp_path, "pkg", "1.0", files)
     with open_source(wheel) as source:

@@ -26,7 +26,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from . import symbol_tables, wasm_features
+from . import speedups
 from .archive_limits import ArchiveLimits, active_limits, limits_in_force
 from .check_symbols import group_sets
 from .content_hashes import FileHashes, read_content
@@ -144,7 +144,7 @@ class ModuleReading:
         self.pool: Executor | None = None
         self.futures: dict[str, Future[ModuleSymbols]] = {}
         self.thread_sources: list[PackageSource] = []  # each worker thread's, closed at the end
-        if jobs > 1 and _compiled_loops_built():
+        if jobs > 1 and speedups.built():
             self._start_threads(jobs)
         elif jobs > 1 and _can_fork():
             self._start_processes(jobs)
@@ -206,10 +206,6 @@ def _is_wasm(source: PackageSource, file: PackageFile) -> bool:
     if file.size < PREFIX_SIZE:
         return False
     return detect_format(source.read_prefix(file, PREFIX_SIZE)) == "wasm"
-
-
-def _compiled_loops_built() -> bool:
-    return wasm_features.compiled_scanner is not None and symbol_tables.compiled_loops is not None
 
 
 def _can_fork() -> bool:

@@ -29,7 +29,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from emwheel import symbol_tables, wasm_features
+from emwheel import speedups
 from emwheel.check import check_wheel
 from emwheel.check_output import render_check_json, render_check_text
 from emwheel.errors import EmwheelError
@@ -102,13 +102,9 @@ def _refused_alike(call: Callable[[], Any]) -> Any:
     """As _refused, and the call gives the same result, or refuses with the same message,
     with emwheel's compiled loops (where it was built with them) turned off."""
     outcome = _outcome(call)
-    compiled = wasm_features.compiled_scanner, symbol_tables.compiled_loops
-    if compiled != (None, None):
-        wasm_features.compiled_scanner = symbol_tables.compiled_loops = None  # type: ignore[assignment]
-        try:
+    if speedups.built():
+        with speedups.turned_off():
             assert _outcome(call) == outcome
-        finally:
-            wasm_features.compiled_scanner, symbol_tables.compiled_loops = compiled
     return None if isinstance(outcome, str) and outcome.startswith("refused: ") else outcome
 
 
